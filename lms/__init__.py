@@ -1,0 +1,59 @@
+"""The RNM-MAPE training platform: create_app() binds config, extensions, blueprints, CLI and errors."""
+
+import os
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import DEFAULT_SECRET_KEY, INSTANCE_DIR, Config
+from lms.extensions import SessionInterface, babel, compress, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.config.from_object(Config)
+    app.config.update(overrides or {})
+    _refuse_unsafe_production(app)
+    os.makedirs(app.instance_path, exist_ok=True)
+    _init_extensions(app)
+    _register_blueprints(app)
+    from lms.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _refuse_unsafe_production(app: Flask) -> None:
+    if app.config["ENV_NAME"] == "production" and app.config["SECRET_KEY"] in (DEFAULT_SECRET_KEY, "", None):
+        raise RuntimeError("SECRET_KEY must be set in production (LMS_ENV=production).")
+
+
+def _init_extensions(app: Flask) -> None:
+    from lms.accounts.access import load_user
+    from lms.site.views import security_headers, select_locale
+
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
+    app.session_interface = SessionInterface()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    compress.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "basic"
+    app.after_request(security_headers)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from lms.accounts.people import admin_bp, bp as people_bp
+    from lms.accounts.views import bp as accounts_bp
+    from lms.site.views import bp as site_bp, register_error_pages
+
+    for blueprint in (site_bp, accounts_bp, people_bp, admin_bp):
+        app.register_blueprint(blueprint)
+    register_error_pages(app)

@@ -1,0 +1,1 @@
+"""People, roles, cohorts, sign-in, PINs, profiles, consent and the audit log."""

@@ -1,0 +1,158 @@
+"""Forms for signing in, PINs, registration, profiles and managing people."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
+
+from lms.accounts.models import LANGUAGE_NAMES, REGIONS, ROLE_LABELS, Role, User, normalise_phone
+from lms.extensions import db
+
+USERNAME_RE = r"^[a-z0-9][a-z0-9._-]{2,39}$"
+
+
+def region_choices():
+    return [SelectChoice("", _l("— Elige tu región —"))] + [SelectChoice(k, v) for k, v in REGIONS.items()]
+
+
+def language_choices():
+    return [SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items() if code in ("es", "en")]
+
+
+def _unique(column, message, own_id=None):
+    """Validator: no other account has this value in `column`."""
+    def check(form, field):
+        value = field.data
+        if not value:
+            return
+        other = db.session.scalar(select(User.id).where(column == value))
+        if other is not None and other != (own_id or getattr(form, "own_id", None)):
+            raise ValidationError(message)
+    return check
+
+
+def clean_phone(form, field):
+    if field.data:
+        phone = normalise_phone(field.data)
+        if phone is None:
+            raise ValidationError(_l("Escribe un celular peruano de 9 números que empiece con 9."))
+        field.data = phone
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def lower_strip(value):
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def empty_to_none(value):
+    value = strip(value)
+    return value or None
+
+
+class LoginForm(FlaskForm):
+    login = StringField(_l("Usuario o celular"), filters=[lower_strip],
+                        validators=[DataRequired(_l("Escribe tu usuario o tu celular.")), Length(max=40)])
+    secret = PasswordField(_l("PIN o contraseña"),
+                           validators=[DataRequired(_l("Escribe tu PIN o contraseña.")), Length(max=200)])
+
+
+class NewSecretForm(FlaskForm):
+    secret = PasswordField(_l("Nuevo PIN o contraseña"),
+                           validators=[DataRequired(_l("Escribe tu nuevo PIN.")), Length(max=200)])
+    confirm = PasswordField(_l("Repite el nuevo PIN o contraseña"),
+                            validators=[DataRequired(_l("Repite tu nuevo PIN."))])
+
+    def validate_confirm(self, field):
+        if field.data != self.secret.data:
+            raise ValidationError(_l("Los dos PIN no son iguales."))
+
+
+class ChangeSecretForm(NewSecretForm):
+    current = PasswordField(_l("PIN o contraseña actual"),
+                            validators=[DataRequired(_l("Escribe tu PIN actual."))])
+
+
+class PersonForm(FlaskForm):
+    """The profile fields every account has; subclasses add what their page needs."""
+
+    own_id = None
+    full_name = StringField(_l("Nombre completo"), filters=[strip],
+                            description=_l("Así aparecerá en tus certificados."),
+                            validators=[DataRequired(_l("Escribe el nombre completo.")), Length(max=120)])
+    dni = StringField(_l("DNI (opcional)"), filters=[empty_to_none],
+                      validators=[Optional(), Regexp(r"^\d{8}$", message=_l("El DNI tiene 8 números."))])
+    phone = StringField(_l("Celular (opcional)"), filters=[empty_to_none], validators=[Optional(), clean_phone])
+    birth_year = IntegerField(_l("Año de nacimiento (opcional)"), validators=[
+        Optional(), NumberRange(1920, 2015, _l("Escribe un año entre 1920 y 2015."))])
+    region = SelectField(_l("Región"), choices=region_choices, validate_choice=True,
+                         validators=[DataRequired(_l("Elige la región."))])
+    community = StringField(_l("Comunidad o base minera (opcional)"), filters=[empty_to_none],
+                            description=_l("Por ejemplo: La Rinconada, Cerro Lunar."),
+                            validators=[Length(max=120)])
+    organisation = StringField(_l("Asociación o cooperativa (opcional)"), filters=[empty_to_none],
+                               validators=[Length(max=120)])
+    language = SelectField(_l("Idioma preferido"), choices=language_choices, default="es")
+
+    PROFILE_FIELDS = ("full_name", "dni", "phone", "birth_year", "region", "community", "organisation",
+                      "language")
+
+    def apply_to(self, user: User) -> None:
+        """Copy the profile fields (and the username, where the form has one) onto the account."""
+        for name in self.PROFILE_FIELDS + (("username",) if "username" in self else ()):
+            value = self[name].data
+            if name != "username" or value:
+                setattr(user, name, value)
+
+    def validate_dni(self, field):
+        _unique(User.dni, _l("Ya hay una cuenta con ese DNI."))(self, field)
+
+    def validate_phone(self, field):
+        _unique(User.phone, _l("Ya hay una cuenta con ese celular."))(self, field)
+
+
+class UsernameMixin:
+    username = StringField(_l("Usuario"), filters=[lower_strip],
+                           description=_l("Minúsculas, números, punto o guion. Ejemplo: maria.quispe"),
+                           validators=[DataRequired(_l("Escribe un nombre de usuario.")),
+                                       Regexp(USERNAME_RE, message=_l(
+                                           "El usuario lleva de 3 a 40 letras minúsculas, números, punto o guion."))])
+
+    def validate_username(self, field):
+        _unique(User.username, _l("Ese usuario ya existe. Elige otro."))(self, field)
+
+
+class RegisterForm(UsernameMixin, PersonForm, NewSecretForm):
+    consent = BooleanField(_l("Acepto que la Red guarde y use mis datos para la formación, según la Ley 29733."),
+                           validators=[DataRequired(_l("Para registrarte debes aceptar el uso de tus datos."))])
+
+
+class LearnerForm(PersonForm):
+    """A trainer creates a learner; the username may be left empty to be made from the name."""
+
+    username = StringField(_l("Usuario (opcional)"), filters=[lower_strip],
+                           description=_l("Si lo dejas vacío, se crea con el nombre."),
+                           validators=[Optional(), Regexp(USERNAME_RE, message=_l(
+                               "El usuario lleva de 3 a 40 letras minúsculas, números, punto o guion."))])
+    region = SelectField(_l("Región"), choices=region_choices, validate_choice=True,
+                         validators=[DataRequired(_l("Elige la región."))])
+
+    def validate_username(self, field):
+        _unique(User.username, _l("Ese usuario ya existe. Elige otro."))(self, field)
+
+
+class StaffForm(UsernameMixin, PersonForm):
+    email = StringField(_l("Correo (opcional)"), filters=[empty_to_none],
+                        validators=[Optional(), Length(max=254),
+                                    Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Escribe un correo válido."))])
+    role = SelectField(_l("Rol"), choices=[SelectChoice(Role.TRAINER.value, _l("Formadora")),
+                                           SelectChoice(Role.ADMIN.value, _l("Administradora"))])
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Rol"), choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()])
+    active = BooleanField(_l("Cuenta activa"))

@@ -1,0 +1,76 @@
+"""`flask lms ...` commands: create an admin, seed demo data."""
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from lms.accounts.models import Role, User, audit, utcnow
+from lms.accounts.pins import secret_problem
+from lms.extensions import db
+
+lms_cli = AppGroup("lms", help="Administración de la plataforma.")
+DEMO_PASSWORD = "minera-segura-2026"  # noqa: S105 - demo only; seed-demo is refused in production
+
+DEMO_PEOPLE = [
+    ("admin.demo", "Rosa Mamani Condori", Role.ADMIN, "puno", None),
+    ("formadora.demo", "Cecilia Huamán Ríos", Role.TRAINER, "puno", "La Rinconada"),
+    ("formadora2.demo", "Justa Taipe Llerena", Role.TRAINER, "arequipa", "Chaparra"),
+    ("minera.demo", "María Quispe Apaza", Role.LEARNER, "puno", "La Rinconada"),
+    ("juana.demo", "Juana Ccori Huanca", Role.LEARNER, "puno", "La Rinconada"),
+    ("lucia.demo", "Lucía Ñahui Choque", Role.LEARNER, "puno", "Cerro Lunar"),
+    ("teresa.demo", "Teresa Ticona Pari", Role.LEARNER, "puno", "Cerro Lunar"),
+    ("norma.demo", "Norma Yupanqui Ayala", Role.LEARNER, "puno", "Ananea"),
+    ("elena.demo", "Elena Cusi Mendoza", Role.LEARNER, "arequipa", "Chaparra"),
+    ("sonia.demo", "Sonia Alanoca Vargas", Role.LEARNER, "arequipa", "Secocha"),
+    ("rocio.demo", "Rocío Paucar Salas", Role.LEARNER, "arequipa", "Secocha"),
+    ("martha.demo", "Martha Layme Quispe", Role.LEARNER, "arequipa", "Relave"),
+    ("gladys.demo", "Gladys Huarca Tito", Role.LEARNER, "arequipa", "Chala"),
+]
+
+
+def _ensure_user(username: str, full_name: str, role: Role, region: str, community: str | None,
+                 password: str) -> tuple[User, bool]:
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is not None:
+        return user, False
+    user = User(username=username, full_name=full_name, role=role, region=region, community=community,
+                consent_at=utcnow())
+    user.set_secret(password, current_app.config["PASSWORD_HASH_METHOD"])
+    db.session.add(user)
+    return user, True
+
+
+@lms_cli.command("create-admin")
+@click.option("--username", prompt="Usuario")
+@click.option("--full-name", prompt="Nombre completo")
+@click.password_option("--password", prompt="Contraseña (al menos 10 caracteres)")
+def create_admin(username: str, full_name: str, password: str) -> None:
+    """Create an administrator account (the network's board)."""
+    problem = secret_problem(password, staff=True, username=username)
+    if problem:
+        raise click.ClickException(problem)
+    user, created = _ensure_user(username.strip().lower(), full_name.strip(), Role.ADMIN, "puno", None, password)
+    if not created:
+        raise click.ClickException(f"El usuario {username} ya existe.")
+    db.session.flush()
+    audit("account.created", subject=user, role=Role.ADMIN, via="cli")
+    db.session.commit()
+    click.echo(f"Administradora {user.username} creada.")
+
+
+@lms_cli.command("seed-demo")
+@click.option("--password", default=DEMO_PASSWORD, show_default=True, help="Contraseña de las cuentas demo.")
+def seed_demo(password: str) -> None:
+    """Create demo accounts (refused in production). Running it twice changes nothing."""
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("seed-demo no se permite en producción.")
+    if secret_problem(password, staff=True):
+        raise click.ClickException(secret_problem(password, staff=True))
+    created = sum(_ensure_user(*person, password)[1] for person in DEMO_PEOPLE)
+    db.session.commit()
+    click.echo(f"Cuentas demo: {created} creadas, {len(DEMO_PEOPLE) - created} ya existían.")
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(lms_cli)

@@ -1,0 +1,130 @@
+"""Front page, role homes, language switch, /healthz and the error pages."""
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import text
+from werkzeug.exceptions import HTTPException
+
+from lms.accounts.access import public, safe_next
+from lms.accounts.models import Role
+from lms.extensions import db
+
+bp = Blueprint("site", __name__)
+
+ERROR_MESSAGES = {
+    400: (_l("Solicitud no válida"), _l("Algo en el formulario no llegó bien. Vuelve atrás e inténtalo otra vez.")),
+    403: (_l("No tienes permiso"), _l("Esta página no es para tu cuenta.")),
+    404: (_l("Página no encontrada"), _l("No encontramos lo que buscas. Revisa la dirección.")),
+    405: (_l("Acción no permitida"), _l("Esta página no acepta esa acción.")),
+    413: (_l("Archivo demasiado grande"), _l("El archivo pasa el tamaño permitido. Elige uno más pequeño.")),
+    429: (_l("Demasiados intentos"), _l("Espera unos minutos antes de volver a intentarlo.")),
+    500: (_l("Error del servidor"), _l("Algo falló de nuestro lado. No perdiste nada; inténtalo en un momento.")),
+}
+
+
+@bp.route("/")
+@public
+def index():
+    if current_user.is_authenticated:
+        return redirect(url_for("site.dashboard"))
+    return render_template("site/index.html")
+
+
+@bp.route("/inicio")
+def dashboard():
+    template = {Role.ADMIN: "site/home_admin.html", Role.TRAINER: "site/home_trainer.html"}
+    return render_template(template.get(current_user.role, "site/home_learner.html"))
+
+
+@bp.route("/idioma", methods=["POST"])
+@public
+def set_language():
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+        if current_user.is_authenticated:
+            current_user.language = lang
+            db.session.commit()
+    return redirect(safe_next(request.form.get("next"), url_for("site.index")))
+
+
+@bp.route("/healthz")
+@public
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any database failure means unhealthy
+        current_app.logger.exception("health check: database unreachable")
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")
+
+
+def error_page(error: HTTPException):
+    code = error.code if error.code in ERROR_MESSAGES else 500
+    title, message = ERROR_MESSAGES[code]
+    if code == 403 and request.blueprint in {"people", "admin"}:
+        message = _("Esta página es solo para el equipo de la Red.")
+    return render_template("errors.html", code=code, title=title, message=message), code
+
+
+def server_error(_error):
+    db.session.rollback()
+    title, message = ERROR_MESSAGES[500]
+    return render_template("errors.html", code=500, title=title, message=message), 500
+
+
+def register_error_pages(app):
+    for code in ERROR_MESSAGES:
+        if code != 500:
+            app.register_error_handler(code, error_page)
+    app.register_error_handler(500, server_error)
+
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+def security_headers(response):
+    """Headers every response carries (see README, «Seguridad»)."""
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if current_user and current_user.is_authenticated:
+        response.headers.setdefault("Cache-Control", "private, no-cache")
+    return response
+
+
+def select_locale() -> str:
+    """The person's saved language, else the one chosen on this device, else Spanish."""
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.language in languages:
+        return current_user.language
+    return session.get("lang") if session.get("lang") in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@lru_cache(maxsize=256)
+def _fingerprint(static_folder: str, filename: str) -> str:
+    path = Path(static_folder) / filename
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:10] if path.is_file() else "0"
+
+
+def static_url(filename: str) -> str:
+    """URL of a static file with its content hash, so browsers may cache it for a year."""
+    return url_for("static", filename=filename, v=_fingerprint(current_app.static_folder, filename))
+
+
+@bp.app_context_processor
+def layout_context():
+    from flask_babel import get_locale
+
+    names = {"es": "Español", "en": "English"}
+    languages = [(code, names.get(code, code)) for code in current_app.config["LANGUAGES"]]
+    return {"current_locale": str(get_locale() or "es"), "languages": languages, "static_url": static_url}

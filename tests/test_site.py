@@ -1,0 +1,33 @@
+"""The front page, health check and role homes."""
+
+
+def test_front_page_presents_the_three_themes_in_spanish(client):
+    page = client.get("/").get_data(as_text=True)
+    assert '<html lang="es">' in page
+    for theme in ("Formalización", "Seguridad y salud", "Derechos"):
+        assert theme in page
+    assert 'href="/login"' in page and 'href="/register"' in page
+
+
+def test_healthz_reports_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok"}
+
+
+def test_each_role_lands_on_its_own_home(make_user, login, app):
+    expectations = {"admin": "Cuentas y roles", "trainer": "Crear cuenta de participante",
+                    "learner": "Aquí verás tus cursos"}
+    for role, marker in expectations.items():
+        user = make_user(role=role, full_name=f"Ana {role}")
+        client = app.test_client()
+        response = login(client, user.username, user.password)
+        assert response.headers["Location"] == "/inicio"
+        page = client.get("/inicio").get_data(as_text=True)
+        assert marker in page
+        assert f"Ana {role}" in page and ">Salir<" in page
+
+
+def test_signed_in_visitor_of_front_page_goes_home(client_for, make_user):
+    client = client_for(make_user())
+    assert client.get("/").headers["Location"] == "/inicio"
