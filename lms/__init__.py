@@ -50,9 +50,11 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from lms.accounts.people import admin_bp, bp as people_bp
+    from lms.accounts.people import admin_bp
+    from lms.accounts.people import bp as people_bp
     from lms.accounts.views import bp as accounts_bp
-    from lms.site.views import bp as site_bp, register_error_pages
+    from lms.site.views import bp as site_bp
+    from lms.site.views import register_error_pages
 
     for blueprint in (site_bp, accounts_bp, people_bp, admin_bp):
         app.register_blueprint(blueprint)

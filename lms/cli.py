@@ -10,7 +10,7 @@ from lms.accounts.pins import secret_problem
 from lms.extensions import db
 
 lms_cli = AppGroup("lms", help="Administración de la plataforma.")
-DEMO_PASSWORD = "minera-segura-2026"  # noqa: S105 - demo only; seed-demo is refused in production
+DEMO_PASSWORD = "minera-segura-2026"  # noqa: S105  # nosec B105 - demo only, refused in production
 
 DEMO_PEOPLE = [
     ("admin.demo", "Rosa Mamani Condori", Role.ADMIN, "puno", None),

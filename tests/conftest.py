@@ -24,7 +24,7 @@ def _test_database_url(tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
 
 
-def test_config(url: str, **extra) -> dict:
+def app_config(url: str, **extra) -> dict:
     return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False,
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "RATELIMIT_STORAGE_URI": "memory://",
             "SERVER_NAME": None, "ENV_NAME": "testing", **extra}
@@ -47,7 +47,7 @@ def database_url(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def _schema(database_url):
-    app = create_app(test_config(database_url))
+    app = create_app(app_config(database_url))
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -65,12 +65,27 @@ def _empty_tables():
 
 @pytest.fixture
 def app(_schema, database_url):
-    app = create_app(test_config(database_url))
+    app = create_app(app_config(database_url))
     yield app
     with app.app_context():
         db.session.remove()
         _empty_tables()
         db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(database_url):
+    """Factory for extra apps with other settings; their connections are closed afterwards."""
+    apps = []
+
+    def make(**overrides):
+        apps.append(create_app(app_config(database_url, **overrides)))
+        return apps[-1]
+
+    yield make
+    for extra in apps:
+        with extra.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture

@@ -16,9 +16,7 @@ def syllables(word: str) -> int:
     count, prev = 0, ""
     for ch in word:
         if ch in VOWELS:
-            if not prev:
-                count += 1
-            elif (ch in STRONG and prev in STRONG) or ch in ACCENTED_WEAK or prev in ACCENTED_WEAK:
+            if not prev or (ch in STRONG and prev in STRONG) or ch in ACCENTED_WEAK or prev in ACCENTED_WEAK:
                 count += 1
             prev = ch
         else:

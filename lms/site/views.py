@@ -4,10 +4,21 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    has_request_context,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
@@ -68,8 +79,8 @@ def healthz():
 def error_page(error: HTTPException):
     code = error.code if error.code in ERROR_MESSAGES else 500
     title, message = ERROR_MESSAGES[code]
-    if code == 403 and request.blueprint in {"people", "admin"}:
-        message = _("Esta página es solo para el equipo de la Red.")
+    if isinstance(error, CSRFError):
+        message = _("La página caducó o se abrió en otra sesión. Vuelve atrás, recarga la página e inténtalo otra vez.")
     return render_template("errors.html", code=code, title=title, message=message), code
 
 
@@ -105,6 +116,8 @@ def security_headers(response):
 def select_locale() -> str:
     """The person's saved language, else the one chosen on this device, else Spanish."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.language in languages:
         return current_user.language
     return session.get("lang") if session.get("lang") in languages else current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""One entry point for developers, needing only Python 3.11+.
+
+    python3 dev.py          set everything up, migrate SQLite, seed the demo and serve on :5000
+    python3 dev.py test     set up and run the whole test suite (extra arguments go to pytest)
+    python3 dev.py setup    only create .venv and install the project
+    python3 dev.py i18n     extract strings, update the catalogues and compile them
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / "python"
+TRANSLATIONS = ROOT / "lms" / "translations"
+
+
+def run(*args, **kwargs):
+    print("+", " ".join(str(a) for a in args), flush=True)
+    return subprocess.run([str(a) for a in args], check=True, cwd=ROOT, **kwargs)
+
+
+def setup() -> None:
+    """Create the virtual environment and install the project when pyproject.toml changed."""
+    if not PY.exists():
+        venv.create(VENV, with_pip=True)
+    stamp = VENV / ".installed"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not stamp.exists() or stamp.read_text() != digest:
+        run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+        run(PY, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+        stamp.write_text(digest)
+    compile_catalogues()
+
+
+def compile_catalogues() -> None:
+    run(BIN / "pybabel", "compile", "--statistics", "-d", TRANSLATIONS)
+
+
+def i18n() -> None:
+    setup()
+    pybabel = BIN / "pybabel"
+    run(pybabel, "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location",
+        "--sort-output", "-o", TRANSLATIONS / "messages.pot", ".")
+    run(pybabel, "update", "--no-fuzzy-matching", "-i", TRANSLATIONS / "messages.pot", "-d", TRANSLATIONS)
+    compile_catalogues()
+
+
+def serve() -> None:
+    setup()
+    env = {**os.environ, "FLASK_APP": "wsgi"}
+    flask = BIN / "flask"
+    run(flask, "db", "upgrade", env=env)
+    run(flask, "lms", "seed-demo", env=env)
+    if (ROOT / "lms" / "courses" / "importer.py").exists():
+        run(flask, "courses", "import", "courses/", "--publish", env=env)
+    print("\n  Abre http://127.0.0.1:5000  (admin.demo / formadora.demo / minera.demo,"
+          " contraseña: minera-segura-2026)\n", flush=True)
+    os.execv(flask, [str(flask), "run", "--host", "127.0.0.1", "--port", "5000"])
+
+
+def test(args) -> int:
+    setup()
+    return subprocess.run([str(PY), "-m", "pytest", *args], cwd=ROOT).returncode
+
+
+if __name__ == "__main__":
+    command = sys.argv[1] if len(sys.argv) > 1 else "serve"
+    if command == "test":
+        sys.exit(test(sys.argv[2:]))
+    {"serve": serve, "setup": setup, "i18n": i18n}[command]()
