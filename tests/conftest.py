@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from lms import create_app
 from lms.accounts.models import Role, User
@@ -133,5 +133,60 @@ def client_for(app, login):
         response = login(client, user.username, user.password)
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
         return client
+
+    return make
+
+
+@pytest.fixture
+def make_course(app):
+    """Factory: make_course(trainers=[user], modules=2, lessons=2, quiz=True, status="published", **fields).
+
+    Returns a SimpleNamespace with id, slug, title, module_ids, lesson_ids (in course order), quiz_ids and,
+    per quiz, `answers[quiz_id]` = {question_id: [correct choice ids]} to pass it and `wrong[quiz_id]` to fail.
+    """
+    from types import SimpleNamespace
+
+    from lms.courses.models import Choice, Course, Lesson, Module, Question, Quiz, Theme, ensure_starter_themes
+
+    counter = iter(range(1, 10_000))
+
+    def make(trainers=(), modules: int = 2, lessons: int = 2, quiz: bool = True, status: str = "published",
+             theme: str = "seguridad-salud", **fields):
+        n = next(counter)
+        with app.app_context():
+            ensure_starter_themes()
+            course = Course(slug=fields.pop("slug", f"curso-{n}"), title=fields.pop("title", f"Curso de prueba {n}"),
+                            summary="Un curso para probar.", status=status,
+                            theme=db.session.scalar(select(Theme).where(Theme.slug == theme)), **fields)
+            course.trainers = [db.session.get(User, t.id) for t in trainers]
+            for m in range(1, modules + 1):
+                module = Module(slug=f"modulo-{m}", title=f"Módulo {m}", position=m)
+                course.modules.append(module)
+                for k in range(1, lessons + 1):
+                    module.lessons.append(Lesson(course=course, slug=f"leccion-{m}-{k}", title=f"Lección {m}.{k}",
+                                                 body=f"Texto de la **lección {m}.{k}**.", minutes=5, position=k))
+                if quiz:
+                    module.quiz = Quiz(course=course, title=f"Evaluación {m}", pass_mark=70)
+                    module.quiz.questions = [
+                        Question(kind="single", text="¿Cuál es correcta?", explanation="Porque sí.", position=1,
+                                 choices=[Choice(text="Esta", correct=True, position=1),
+                                          Choice(text="Otra", position=2)]),
+                        Question(kind="truefalse", text="El mercurio es seguro.", explanation="Es tóxico.",
+                                 position=2, choices=[Choice(text="Verdadero", position=1),
+                                                      Choice(text="Falso", correct=True, position=2)]),
+                    ]
+            db.session.add(course)
+            db.session.commit()
+            result = SimpleNamespace(
+                id=course.id, slug=course.slug, title=course.title,
+                module_ids=[m.id for m in course.modules],
+                lesson_ids=[lesson.id for lesson in course.lessons()],
+                quiz_ids=[q.id for q in course.quizzes()],
+                answers={q.id: {qu.id: [c.id for c in qu.choices if c.correct] for qu in q.questions}
+                         for q in course.quizzes()},
+                wrong={q.id: {qu.id: [c.id for c in qu.choices if not c.correct][:1] for qu in q.questions}
+                       for q in course.quizzes()},
+            )
+        return result
 
     return make

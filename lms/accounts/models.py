@@ -8,7 +8,7 @@ from enum import StrEnum
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, String, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.extensions import db
@@ -164,3 +164,34 @@ def audit(action: str, actor: User | None = None, subject: User | None = None,
                        subject_id=subject.id if subject else None, address=address, detail=detail)
     db.session.add(event)
     return event
+
+
+cohort_trainer = db.Table(
+    "cohort_trainer", db.metadata,
+    db.Column("cohort_id", ForeignKey("cohort.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("user_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+)
+cohort_member = db.Table(
+    "cohort_member", db.metadata,
+    db.Column("cohort_id", ForeignKey("cohort.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("user_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Cohort(db.Model):
+    """A named group of learners with a region and trainers, e.g. «Pallaqueras La Rinconada 2026»."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    region: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    trainers: Mapped[list[User]] = relationship(secondary=cohort_trainer, order_by=User.full_name)
+    members: Mapped[list[User]] = relationship(secondary=cohort_member, order_by=User.full_name)
+
+    @property
+    def region_name(self) -> str:
+        return REGIONS.get(self.region or "", "")
+
+    def is_led_by(self, user: User) -> bool:
+        return user.is_admin or any(trainer.id == user.id for trainer in self.trainers)

@@ -1,0 +1,5 @@
+"""Views of the reports package (being built)."""
+
+from flask import Blueprint
+
+bp = Blueprint("reports", __name__, url_prefix="/manage/reports" or None)
