@@ -2,4 +2,4 @@
 
 from flask import Blueprint
 
-bp = Blueprint("authoring", __name__, url_prefix="/manage/courses" or None)
+bp = Blueprint("authoring", __name__, url_prefix="/manage/courses")

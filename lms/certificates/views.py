@@ -2,4 +2,4 @@
 
 from flask import Blueprint
 
-bp = Blueprint("certificates", __name__, url_prefix="" or None)
+bp = Blueprint("certificates", __name__, url_prefix=None)

@@ -2,4 +2,4 @@
 
 from flask import Blueprint
 
-bp = Blueprint("courses", __name__, url_prefix="" or None)
+bp = Blueprint("courses", __name__, url_prefix=None)

@@ -2,4 +2,4 @@
 
 from flask import Blueprint
 
-bp = Blueprint("learning", __name__, url_prefix="" or None)
+bp = Blueprint("learning", __name__, url_prefix=None)

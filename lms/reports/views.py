@@ -2,4 +2,4 @@
 
 from flask import Blueprint
 
-bp = Blueprint("reports", __name__, url_prefix="/manage/reports" or None)
+bp = Blueprint("reports", __name__, url_prefix="/manage/reports")

@@ -2,4 +2,4 @@
 
 from flask import Blueprint
 
-bp = Blueprint("workshops", __name__, url_prefix="/manage/workshops" or None)
+bp = Blueprint("workshops", __name__, url_prefix="/manage/workshops")
