@@ -31,7 +31,7 @@ def _refuse_unsafe_production(app: Flask) -> None:
 def _init_extensions(app: Flask) -> None:
     import lms.models  # noqa: F401 - the whole schema, for create_all and migrations
     from lms.accounts.access import load_user
-    from lms.site.views import security_headers, select_locale
+    from lms.site.views import buffer_static, security_headers, select_locale
 
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
@@ -48,6 +48,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "basic"
     app.after_request(security_headers)
+    app.after_request(buffer_static)  # registered last, so it runs before compression
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -113,6 +113,16 @@ def security_headers(response):
     return response
 
 
+def buffer_static(response):
+    """Read small static files into memory so compression can close the file (and compress them)."""
+    if request.endpoint == "static" and response.direct_passthrough and response.status_code == 200:
+        data = b"".join(response.response)
+        response.response.close()
+        response.direct_passthrough = False
+        response.set_data(data)
+    return response
+
+
 def select_locale() -> str:
     """The person's saved language, else the one chosen on this device, else Spanish."""
     languages = current_app.config["LANGUAGES"]
@@ -132,6 +142,12 @@ def _fingerprint(static_folder: str, filename: str) -> str:
 def static_url(filename: str) -> str:
     """URL of a static file with its content hash, so browsers may cache it for a year."""
     return url_for("static", filename=filename, v=_fingerprint(current_app.static_folder, filename))
+
+
+@bp.app_template_filter("present")
+def present(attributes: dict) -> dict:
+    """Only the HTML attributes that have a value (WTForms would print None as "None")."""
+    return {key: value for key, value in attributes.items() if value not in (None, False, "")}
 
 
 @bp.app_context_processor

@@ -1,0 +1,58 @@
+"""`flask lms check-deploy` refuses every insecure setting; backup and restore round-trip the data."""
+
+import pytest
+from sqlalchemy import select
+
+from lms.accounts.models import User
+from lms.deployment import Deployment, backup, deploy_problems, restore
+from lms.extensions import db
+
+SAFE = {"SECRET_KEY": "s" * 48, "PUBLIC_BASE_URL": "https://cursos.rnm-mape.pe", "SESSION_COOKIE_SECURE": True,
+        "TRUSTED_PROXIES": 1, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://lms@db/lms", "DEBUG": False}
+PRODUCTION = Deployment(workers=4, hosts=2)
+
+
+def test_a_production_like_configuration_passes():
+    assert deploy_problems(SAFE, PRODUCTION, []) == []
+
+
+@pytest.mark.parametrize(("change", "deployment", "demo", "fragment"), [
+    ({"DEBUG": True}, PRODUCTION, [], "debug is on"),
+    ({}, Deployment(workers=4, hosts=2, debug=True), [], "debug is on"),
+    ({"SECRET_KEY": "dev-only-change-me"}, PRODUCTION, [], "SECRET_KEY"),
+    ({"SECRET_KEY": "short-secret"}, PRODUCTION, [], "SECRET_KEY"),
+    ({"SESSION_COOKIE_SECURE": False, "TRUSTED_PROXIES": 0}, PRODUCTION, [], "would not be Secure"),
+    ({"PUBLIC_BASE_URL": "http://cursos.rnm-mape.pe"}, PRODUCTION, [], "not https"),
+    ({"RATELIMIT_STORAGE_URI": "memory://"}, Deployment(workers=4), [], "in-memory rate limiting"),
+    ({"SQLALCHEMY_DATABASE_URI": "sqlite:////srv/lms.db"}, Deployment(hosts=2), [], "SQLite cannot be shared"),
+    ({}, PRODUCTION, ["admin.demo"], "demo accounts"),
+])
+def test_each_insecure_setting_is_refused(change, deployment, demo, fragment):
+    problems = deploy_problems({**SAFE, **change}, deployment, demo)
+    assert len(problems) == 1 and fragment in problems[0]
+
+
+def test_one_worker_on_one_host_may_use_memory_and_sqlite():
+    config = {**SAFE, "RATELIMIT_STORAGE_URI": "memory://", "SQLALCHEMY_DATABASE_URI": "sqlite:////srv/lms.db"}
+    assert deploy_problems(config, Deployment(), []) == []
+
+
+def test_backup_then_restore_brings_the_data_back(app, make_user, tmp_path):
+    make_user(username="antes.del.respaldo", full_name="Norma Yupanqui")
+    with app.app_context():
+        saved = backup(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "lms.backup")
+        assert saved.stat().st_size > 0
+        db.session.execute(db.delete(User))
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+        restore(app.config["SQLALCHEMY_DATABASE_URI"], saved)
+        db.engine.dispose()
+        names = list(db.session.scalars(select(User.full_name)))
+    assert names == ["Norma Yupanqui"]
+
+
+def test_restore_of_a_missing_file_fails_clearly(app, tmp_path):
+    with pytest.raises(FileNotFoundError):
+        restore(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "nada.backup")
