@@ -9,6 +9,7 @@
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -37,6 +38,14 @@ def setup() -> None:
         run(PY, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
         stamp.write_text(digest)
     compile_catalogues()
+    install_axe()
+
+
+def install_axe() -> None:
+    """axe-core for the browser tests' accessibility checks, from the npm registry, when npm is present."""
+    folder = ROOT / "tests" / "browser"
+    if shutil.which("npm") and not (folder / "node_modules" / "axe-core").exists():
+        run("npm", "ci", "--prefix", folder, "--no-audit", "--no-fund", "--silent")
 
 
 def compile_catalogues() -> None:
