@@ -1,4 +1,7 @@
-"""`flask lms ...` commands: create an admin, seed demo data."""
+"""`flask lms ...` commands: create an admin, seed demo data; `flask courses ...`: the course library as files."""
+
+import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -72,5 +75,54 @@ def seed_demo(password: str) -> None:
     click.echo(f"Cuentas demo: {created} creadas, {len(DEMO_PEOPLE) - created} ya existían.")
 
 
+courses_cli = AppGroup("courses", help="La biblioteca de cursos como archivos (courses/README.md).")
+OUTCOMES = {"created": "creado", "updated": "actualizado", "unchanged": "sin cambios"}
+TOTALS = {"created": "creados", "updated": "actualizados", "unchanged": "sin cambios"}
+
+
+@courses_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--publish", is_flag=True, help="Publicar los cursos nuevos (los que ya existen guardan su estado).")
+def import_courses_command(path: Path, publish: bool) -> None:
+    """Import courses/ (every course) or one course folder; with any error, nothing is imported."""
+    from lms.courses.importer import ImportErrors, import_courses
+
+    try:
+        results = import_courses(path, publish=publish)
+    except ImportErrors as errors:
+        db.session.rollback()
+        for problem in errors.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{len(errors.problems)} error(es): no se importó nada.", err=True)
+        sys.exit(1)
+    db.session.commit()
+    for result in results:
+        click.echo(f"{result.slug}: {OUTCOMES[result.outcome]} — {result.modules} módulos, {result.lessons} lecciones, "
+                   f"{result.quizzes} evaluaciones, {result.questions} preguntas")
+        for warning in result.warnings:
+            click.echo(f"  aviso: {warning}")
+    counts = {outcome: sum(r.outcome == outcome for r in results) for outcome in TOTALS}
+    click.echo("Cursos: " + ", ".join(f"{counts[key]} {label}" for key, label in TOTALS.items()) + ".")
+
+
+@courses_cli.command("export")
+@click.argument("slug")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def export_course_command(slug: str, folder: Path) -> None:
+    """Write one course (by slug) as files in FOLDER, in the library format."""
+    from lms.courses.importer import export_course
+    from lms.courses.models import Course
+
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    if course is None:
+        raise click.ClickException(f"No existe un curso con el slug «{slug}».")
+    try:
+        export_course(course, folder)
+    except (ValueError, OSError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Curso «{course.title}» exportado en {folder}.")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(lms_cli)
+    app.cli.add_command(courses_cli)
