@@ -89,6 +89,12 @@ def make_app(database_url):
 
 
 @pytest.fixture
+def client(app):
+    """A plain test client: pytest-flask's keeps its last request context open, which hides other clients."""
+    return app.test_client()
+
+
+@pytest.fixture
 def _push_request_context():
     """Override pytest-flask's: a pushed request context would hide missing commits."""
 
