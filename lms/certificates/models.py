@@ -5,6 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -35,6 +36,14 @@ class CertificateStatus(StrEnum):
     VALID = "valid"
     REVOKED = "revoked"
     REPLACED = "replaced"
+
+    @property
+    def label(self) -> str:
+        return str(STATUS_LABELS[self])
+
+
+STATUS_LABELS = {CertificateStatus.VALID: _l("Válido"), CertificateStatus.REVOKED: _l("Revocado"),
+                 CertificateStatus.REPLACED: _l("Reemplazado")}
 
 
 class Certificate(db.Model):
@@ -68,6 +77,14 @@ class Certificate(db.Model):
     @property
     def display_code(self) -> str:
         return display_code(self.code)
+
+    @property
+    def status_label(self) -> str:
+        return CertificateStatus(self.status).label
+
+    @property
+    def is_valid(self) -> bool:
+        return self.status == CertificateStatus.VALID
 
     def revoke(self, reason: str) -> None:
         self.status = CertificateStatus.REVOKED

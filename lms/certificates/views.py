@@ -1,5 +1,271 @@
-"""Views of the certificates package (being built)."""
+"""Certificates on the web: the learner's download, public verification, and staff pages under /manage."""
 
-from flask import Blueprint
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import exists, func, select
+
+import lms.certificates  # noqa: F401 - connects the «enrolment completed» receiver
+from lms.accounts.access import public, require_roles
+from lms.accounts.models import Cohort, Role, User, audit, cohort_trainer
+from lms.certificates.forms import ManualIssueForm, ReasonForm
+from lms.certificates.issuing import (
+    ReissueError,
+    certificate_data,
+    complete_in_person,
+    current_certificate,
+    issue_certificate,
+    reissue_certificate,
+    roster_csv,
+    valid_certificates,
+)
+from lms.certificates.models import Certificate, normalise_code
+from lms.certificates.pdf import format_hours, render_batch, render_certificate
+from lms.courses.models import Course, course_trainer
+from lms.extensions import db, limiter
+from lms.learning.models import Enrolment, EnrolmentStatus
 
 bp = Blueprint("certificates", __name__, url_prefix=None)
+admin_bp = Blueprint("certificates_admin", __name__, url_prefix="/manage/certificates")
+admin_bp.before_request(require_roles(Role.TRAINER, Role.ADMIN))
+PAGE_SIZE = 50
+APPROX_PDF_KB = 16  # measured by bench/bench_certificate_pdf.py; shown so a learner on 2G knows the cost
+bp.add_app_template_global(APPROX_PDF_KB, "certificate_pdf_kb")
+VERIFY_HEADERS = {"X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer", "Cache-Control": "no-cache"}
+
+
+def certificate_for(user: User, cert_id: int, manage: bool = False) -> Certificate:
+    """A certificate `user` may see: her own valid one, or any of a course she trains (admins: all); else 404."""
+    cert = db.session.get(Certificate, cert_id)
+    if cert is None:
+        abort(404)
+    if not manage and cert.enrolment.user_id == user.id and cert.is_valid:
+        return cert
+    if user.is_staff and cert.enrolment.course.is_owned_by(user):
+        return cert
+    abort(404)
+
+
+def certificate_for_admin(user: User, cert_id: int) -> Certificate:
+    """A certificate only an admin may change (revoke, reissue)."""
+    cert = certificate_for(user, cert_id, manage=True)
+    if not user.is_admin:
+        abort(403)
+    return cert
+
+
+def course_for_certificates(user: User, course_id: int) -> Course:
+    course = db.session.get(Course, course_id) or abort(404)
+    if not course.is_owned_by(user):
+        abort(403)
+    return course
+
+
+def cohort_for_certificates(user: User, cohort_id: int) -> Cohort:
+    cohort = db.session.get(Cohort, cohort_id) or abort(404)
+    if not cohort.is_led_by(user):
+        abort(403)
+    return cohort
+
+
+def hours_text(cert: Certificate) -> str:
+    return format_hours(cert.hours, str(get_locale() or "es"))
+
+
+def file_response(body: bytes | str, mimetype: str, filename: str):
+    """A download that is never cached and names no person."""
+    response = make_response(body)
+    response.mimetype = mimetype
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.app_template_global()
+def certificate_of_enrolment(enrolment_id: int) -> Certificate | None:
+    """For _my_certificate.html when the page did not pass `enrolment_certificates` (one query each)."""
+    return current_certificate(enrolment_id)
+
+
+@bp.route("/certificados/<int:cert_id>.pdf")
+def download(cert_id):
+    cert = certificate_for(current_user, cert_id)
+    pdf = render_certificate(certificate_data(cert, current_app.config["PUBLIC_BASE_URL"]))
+    return file_response(pdf, "application/pdf", f"certificado-{cert.display_code}.pdf")
+
+
+def verification_page(cert: Certificate | None, state: str, status: int = 200):
+    """The public page: only name, course, hours, completion date and issuer of a valid certificate."""
+    facts = {}
+    if cert is not None:
+        facts = {"hours": hours_text(cert),
+                 "completed": format_date(cert.completed_on, "long"),
+                 "revoked": format_date(cert.revoked_at, "long") if cert.revoked_at else ""}
+    response = make_response(render_template("certificates/verify.html", cert=cert, state=state, **facts), status)
+    response.headers.update(VERIFY_HEADERS)
+    return response
+
+
+@bp.route("/verify")
+@public
+def verify():
+    code = normalise_code(request.args.get("code", ""))
+    if code:
+        return redirect(url_for(".verify_code", code=code))
+    return verification_page(None, "empty" if "code" in request.args else "ask")
+
+
+@bp.route("/verify/<code>")
+@public
+@limiter.limit("30 per minute")
+def verify_code(code):
+    code = normalise_code(code)
+    cert = db.session.scalar(select(Certificate).where(Certificate.code == code)) if len(code) <= 16 else None
+    if cert is None:
+        return verification_page(None, "missing", 404)
+    return verification_page(cert, cert.status)
+
+
+def managed_certificates(user: User, course_id: int | None, page: int) -> list[Certificate]:
+    """Certificates of the courses `user` trains (admins: all), newest first, one page (+1 to know if more)."""
+    query = select(Certificate).join(Enrolment)
+    if not user.is_admin:
+        mine = select(course_trainer.c.course_id).where(course_trainer.c.user_id == user.id)
+        query = query.where(Enrolment.course_id.in_(mine))
+    if course_id:
+        query = query.where(Enrolment.course_id == course_id)
+    query = query.order_by(Certificate.created_at.desc(), Certificate.id.desc())
+    return list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
+
+
+def managed_courses_and_cohorts(user: User) -> tuple[list[Course], list[Cohort]]:
+    courses, cohorts = select(Course).order_by(Course.title), select(Cohort).order_by(Cohort.name)
+    if not user.is_admin:
+        courses = courses.join(course_trainer).where(course_trainer.c.user_id == user.id)
+        cohorts = cohorts.join(cohort_trainer).where(cohort_trainer.c.user_id == user.id)
+    return list(db.session.scalars(courses)), list(db.session.scalars(cohorts))
+
+
+@admin_bp.route("/")
+def index():
+    course_id = request.args.get("course", type=int)
+    page = max(request.args.get("page", 1, type=int), 1)
+    certs = managed_certificates(current_user, course_id, page)
+    courses, cohorts = managed_courses_and_cohorts(current_user)
+    return render_template("certificates/index.html", certificates=certs[:PAGE_SIZE], courses=courses,
+                           cohorts=cohorts, course_id=course_id, page=page, has_more=len(certs) > PAGE_SIZE)
+
+
+@admin_bp.route("/<int:cert_id>")
+def show(cert_id):
+    cert = certificate_for(current_user, cert_id, manage=True)
+    return render_template("certificates/show.html", cert=cert, form=ReasonForm(), hours=hours_text(cert))
+
+
+@admin_bp.route("/<int:cert_id>/revoke", methods=["POST"])
+def revoke(cert_id):
+    cert = certificate_for_admin(current_user, cert_id)
+    form = ReasonForm()
+    if not cert.is_valid:
+        flash(_("Este certificado ya no está vigente."), "error")
+        return redirect(url_for(".show", cert_id=cert.id))
+    if not form.validate_on_submit():
+        return render_template("certificates/show.html", cert=cert, form=form, hours=hours_text(cert)), 400
+    cert.revoke(form.reason.data)
+    audit("certificate.revoked", actor=current_user, subject=cert.enrolment.user, address=request.remote_addr,
+          certificate_id=cert.id, course_id=cert.enrolment.course_id, reason=form.reason.data)
+    db.session.commit()
+    flash(_("Certificado %(code)s revocado.", code=cert.display_code), "success")
+    return redirect(url_for(".show", cert_id=cert.id))
+
+
+@admin_bp.route("/<int:cert_id>/reissue", methods=["POST"])
+def reissue(cert_id):
+    cert = certificate_for_admin(current_user, cert_id)
+    try:
+        new = reissue_certificate(cert, issued_by=current_user)
+    except ReissueError as error:
+        flash(str(error), "error")
+        return redirect(url_for(".show", cert_id=cert.id))
+    audit("certificate.reissued", actor=current_user, subject=cert.enrolment.user, address=request.remote_addr,
+          certificate_id=new.id, replaces_id=cert.id, course_id=cert.enrolment.course_id)
+    db.session.commit()
+    flash(_("Nuevo certificado %(code)s emitido; el anterior quedó reemplazado.", code=new.display_code), "success")
+    return redirect(url_for(".show", cert_id=new.id))
+
+
+def issuable_choices(course_id: int) -> list[tuple[int, str]]:
+    """Enrolments of a course (not withdrawn) that have no certificate yet, by name."""
+    has_cert = exists().where(Certificate.enrolment_id == Enrolment.id)
+    rows = db.session.execute(
+        select(Enrolment.id, User.full_name, User.username).join(User, Enrolment.user_id == User.id)
+        .where(Enrolment.course_id == course_id, Enrolment.status != EnrolmentStatus.WITHDRAWN, ~has_cert)
+        .order_by(func.lower(User.full_name)))
+    return [(0, _("— Elige a la participante —"))] + [(row.id, f"{row.full_name} ({row.username})") for row in rows]
+
+
+@admin_bp.route("/course/<int:course_id>/issue", methods=["GET", "POST"])
+def issue(course_id):
+    course = course_for_certificates(current_user, course_id)
+    form = ManualIssueForm()
+    form.enrolment.choices = issuable_choices(course.id)
+    if request.method == "GET":
+        form.enrolment.data = request.args.get("enrolment", 0, type=int)
+    if form.validate_on_submit():
+        enrolment = db.session.get(Enrolment, form.enrolment.data)
+        completed_now = complete_in_person(enrolment)
+        cert = issue_certificate(enrolment, issued_by=current_user)
+        audit("certificate.issued_manually", actor=current_user, subject=enrolment.user, address=request.remote_addr,
+              certificate_id=cert.id, course_id=course.id, completed_now=completed_now, reason=form.reason.data)
+        db.session.commit()
+        flash(_("Certificado %(code)s emitido.", code=cert.display_code), "success")
+        return redirect(url_for(".show", cert_id=cert.id))
+    return render_template("certificates/issue.html", form=form, course=course)
+
+
+def batch_response(certs: list[Certificate], fmt: str, stem: str, **scope):
+    """The ceremony PDF (one certificate per page) or CSV list; audited; nothing when there is nothing."""
+    if not certs:
+        flash(_("Todavía no hay certificados válidos para imprimir aquí."), "info")
+        return redirect(url_for(".index"))
+    base = current_app.config["PUBLIC_BASE_URL"]
+    if fmt == "pdf":
+        body, mimetype = render_batch(certificate_data(cert, base) for cert in certs), "application/pdf"
+    else:
+        body, mimetype = roster_csv(certs, base), "text/csv"
+    audit("certificate.batch_exported", actor=current_user, address=request.remote_addr, format=fmt,
+          count=len(certs), **scope)
+    db.session.commit()
+    return file_response(body, mimetype, f"{stem}.{fmt}")
+
+
+@admin_bp.route("/course/<int:course_id>.pdf")
+def course_pdf(course_id):
+    course = course_for_certificates(current_user, course_id)
+    return batch_response(valid_certificates(course_id=course.id), "pdf", f"certificados-curso-{course.id}",
+                          course_id=course.id)
+
+
+@admin_bp.route("/course/<int:course_id>.csv")
+def course_csv(course_id):
+    course = course_for_certificates(current_user, course_id)
+    return batch_response(valid_certificates(course_id=course.id), "csv", f"certificados-curso-{course.id}",
+                          course_id=course.id)
+
+
+@admin_bp.route("/cohort/<int:cohort_id>.pdf")
+def cohort_pdf(cohort_id):
+    cohort = cohort_for_certificates(current_user, cohort_id)
+    return batch_response(valid_certificates(cohort_id=cohort.id), "pdf", f"certificados-grupo-{cohort.id}",
+                          cohort_id=cohort.id)
+
+
+@admin_bp.route("/cohort/<int:cohort_id>.csv")
+def cohort_csv(cohort_id):
+    cohort = cohort_for_certificates(current_user, cohort_id)
+    return batch_response(valid_certificates(cohort_id=cohort.id), "csv", f"certificados-grupo-{cohort.id}",
+                          cohort_id=cohort.id)
+
+
+bp.register_blueprint(admin_bp)

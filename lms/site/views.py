@@ -105,7 +105,7 @@ def security_headers(response):
     """Headers every response carries (see README, «Seguridad»)."""
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers.setdefault("Referrer-Policy", "same-origin")  # a view may be stricter (verification)
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     if current_user and current_user.is_authenticated:
