@@ -1,6 +1,7 @@
 """In-person sessions (workshops) and who attended them."""
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -25,6 +26,15 @@ class Workshop(db.Model):
     course: Mapped[Course] = relationship()
     module: Mapped[Module | None] = relationship()
     cohort: Mapped[Cohort | None] = relationship()
+
+    def set_local_start(self, day: date, at: time, timezone: str) -> None:
+        """Store a local date and time (as the trainer typed it) as naive UTC."""
+        local = datetime.combine(day, at, tzinfo=ZoneInfo(timezone))
+        self.starts_at = local.astimezone(UTC).replace(tzinfo=None)
+
+    def local_start(self, timezone: str) -> datetime:
+        """The start as local time, for editing forms."""
+        return self.starts_at.replace(tzinfo=UTC).astimezone(ZoneInfo(timezone))
 
 
 class Attendance(db.Model):
