@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import Cohort, User, utcnow
@@ -34,7 +34,8 @@ class EnrolmentMethod(StrEnum):
 class Enrolment(db.Model):
     """One per learner and course (a constraint); unenrolling marks it withdrawn and keeps the history."""
 
-    __table_args__ = (UniqueConstraint("user_id", "course_id"),)
+    __table_args__ = (UniqueConstraint("user_id", "course_id"),
+                      Index("ix_enrolment_course_id_status", "course_id", "status"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
@@ -60,11 +61,25 @@ class Enrolment(db.Model):
     def is_completed(self) -> bool:
         return self.status == EnrolmentStatus.COMPLETED
 
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.status == EnrolmentStatus.WITHDRAWN
+
+    def withdraw(self) -> None:
+        """Unenrol: the row, completions and attempts stay (history); re-enrolling reactivates it."""
+        self.status = EnrolmentStatus.WITHDRAWN
+        self.withdrawn_at = utcnow()
+
+    def reactivate(self) -> None:
+        self.status = EnrolmentStatus.COMPLETED if self.completed_at else EnrolmentStatus.ACTIVE
+        self.withdrawn_at = None
+
 
 class LessonCompletion(db.Model):
     """One per enrolment and lesson (a constraint): marking twice changes nothing."""
 
-    __table_args__ = (UniqueConstraint("enrolment_id", "lesson_id"),)
+    __table_args__ = (UniqueConstraint("enrolment_id", "lesson_id"),
+                      Index("ix_lesson_completion_lesson_id_enrolment_id", "lesson_id", "enrolment_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id", ondelete="CASCADE"), index=True)
@@ -80,7 +95,8 @@ class QuizAttempt(db.Model):
     `token` is the form's one-time id: a double-click submits the same token and finds the first attempt.
     """
 
-    __table_args__ = (UniqueConstraint("enrolment_id", "quiz_id", "number"), UniqueConstraint("token"))
+    __table_args__ = (UniqueConstraint("enrolment_id", "quiz_id", "number"), UniqueConstraint("token"),
+                      Index("ix_quiz_attempt_quiz_id_enrolment_id_score", "quiz_id", "enrolment_id", "score"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id", ondelete="CASCADE"), index=True)

@@ -1,9 +1,186 @@
-"""Trainers' views of their courses' learners and progress (being built)."""
+"""Trainers' pages: their courses' learners and progress; enrol one learner, a cohort or a CSV; unenrol."""
 
-from flask import Blueprint
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from lms.accounts.access import require_roles
-from lms.accounts.models import Role
+from lms.accounts.models import Cohort, Role, User, audit, cohort_member, cohort_trainer
+from lms.accounts.people import PAGE_SIZE, search_people
+from lms.courses.models import Course, Module, Quiz
+from lms.extensions import db
+from lms.learning import enrolling, progress
+from lms.learning.forms import CsvForm, EnrolCohortForm, EnrolLearnerForm
+from lms.learning.models import Enrolment, EnrolmentMethod, EnrolmentStatus, LessonCompletion, QuizAttempt
+from lms.workshops.models import Attendance, Workshop
 
 bp = Blueprint("teaching", __name__, url_prefix="/manage/teaching")
 bp.before_request(require_roles(Role.TRAINER, Role.ADMIN))
+
+
+def course_for_trainer(user: User, course_id: int) -> Course:
+    """A course `user` teaches (admins: any); 404 if missing, 403 if not hers."""
+    course = db.session.get(Course, course_id)
+    if course is None:
+        abort(404)
+    if not course.is_owned_by(user):
+        abort(403)
+    return course
+
+
+def led_cohorts(user: User) -> list[Cohort]:
+    query = select(Cohort).order_by(Cohort.name)
+    if not user.is_admin:
+        query = query.join(cohort_trainer).where(cohort_trainer.c.user_id == user.id)
+    return list(db.session.scalars(query))
+
+
+def enrolment_in(course: Course, user_id: int) -> Enrolment:
+    enrolment = db.session.scalar(select(Enrolment).options(joinedload(Enrolment.user), joinedload(Enrolment.cohort))
+                                  .where(Enrolment.course_id == course.id, Enrolment.user_id == user_id))
+    if enrolment is None:
+        abort(404)
+    return enrolment
+
+
+def learner_rows(course: Course, cohort_id: int | None) -> tuple[list[Enrolment], dict, dict]:
+    """Enrolments with their learner, progress and best score per quiz: a fixed number of queries."""
+    query = (select(Enrolment).join(Enrolment.user).options(contains_eager(Enrolment.user),
+                                                            joinedload(Enrolment.cohort))
+             .where(Enrolment.course_id == course.id).order_by(User.full_name, User.id))
+    if cohort_id:
+        members = select(cohort_member.c.user_id).where(cohort_member.c.cohort_id == cohort_id)
+        query = query.where(or_(Enrolment.cohort_id == cohort_id, Enrolment.user_id.in_(members)))
+    enrolments = list(db.session.scalars(query))
+    best = {}
+    for enrolment_id, quiz_id, score, passed in db.session.execute(
+            select(QuizAttempt.enrolment_id, QuizAttempt.quiz_id, func.max(QuizAttempt.score),
+                   func.max(case((QuizAttempt.passed.is_(True), 1), else_=0)))
+            .join(Enrolment).where(Enrolment.course_id == course.id)
+            .group_by(QuizAttempt.enrolment_id, QuizAttempt.quiz_id)):
+        best[enrolment_id, quiz_id] = (score, bool(passed))
+    return enrolments, progress.progress_by_enrolment(enrolments), best
+
+
+def course_quizzes(course: Course) -> list[Quiz]:
+    return list(db.session.scalars(select(Quiz).join(Module).where(Quiz.course_id == course.id)
+                                   .order_by(Module.position, Module.id)))
+
+
+@bp.route("/")
+def index():
+    """The courses she teaches, with how many learners are in each."""
+    query = select(Course).order_by(Course.title)
+    if not current_user.is_admin:
+        query = query.where(Course.trainers.any(User.id == current_user.id))
+    courses = list(db.session.scalars(query))
+    counts = dict(db.session.execute(select(Enrolment.course_id, func.count()).where(
+        Enrolment.course_id.in_([c.id for c in courses]), Enrolment.status != EnrolmentStatus.WITHDRAWN)
+        .group_by(Enrolment.course_id)).all())
+    return render_template("learning/teaching_index.html", courses=courses, counts=counts)
+
+
+@bp.route("/<int:course_id>")
+def course(course_id):
+    course = course_for_trainer(current_user, course_id)
+    cohort_id = request.args.get("cohort", type=int)
+    enrolments, progress_of, best = learner_rows(course, cohort_id)
+    cohorts = led_cohorts(current_user)
+    form = EnrolCohortForm()
+    form.cohort_id.choices = [(c.id, c.name) for c in cohorts]
+    return render_template("learning/teaching_course.html", course=course, enrolments=enrolments,
+                           progress_of=progress_of, best=best, quizzes=course_quizzes(course), cohorts=cohorts,
+                           cohort_id=cohort_id, cohort_form=form)
+
+
+@bp.route("/<int:course_id>/participantes/<int:user_id>")
+def learner(course_id, user_id):
+    course = course_for_trainer(current_user, course_id)
+    enrolment = enrolment_in(course, user_id)
+    outline = progress.course_outline(course, enrolment)
+    done_at = dict(db.session.execute(select(LessonCompletion.lesson_id, LessonCompletion.completed_at)
+                                      .where(LessonCompletion.enrolment_id == enrolment.id)).all())
+    attempts = db.session.scalars(select(QuizAttempt).where(QuizAttempt.enrolment_id == enrolment.id)
+                                  .order_by(QuizAttempt.submitted_at, QuizAttempt.id)).all()
+    attended = db.session.scalar(select(func.count()).select_from(Attendance).join(Workshop).where(
+        Attendance.user_id == user_id, Attendance.present.is_(True), Workshop.course_id == course.id))
+    quiz_titles = {s.id: s.title for s in outline.steps if s.kind == "quiz"}
+    return render_template("learning/teaching_learner.html", course=course, enrolment=enrolment, outline=outline,
+                           done_at=done_at, attempts=attempts, attended=attended, quiz_titles=quiz_titles,
+                           progress=outline.progress(course, enrolment.is_completed))
+
+
+@bp.route("/<int:course_id>/inscribir")
+def find_learner(course_id):
+    """Search a learner to enrol her."""
+    course = course_for_trainer(current_user, course_id)
+    q = request.args.get("q", "").strip()[:60]
+    people = search_people([Role.LEARNER], q, 1)[:PAGE_SIZE] if q else []
+    enrolled = set(db.session.scalars(select(Enrolment.user_id).where(
+        Enrolment.course_id == course.id, Enrolment.user_id.in_([p.id for p in people]),
+        Enrolment.status != EnrolmentStatus.WITHDRAWN)))
+    return render_template("learning/teaching_find.html", course=course, people=people, q=q, enrolled=enrolled)
+
+
+@bp.route("/<int:course_id>/inscribir", methods=["POST"])
+def enrol_learner(course_id):
+    course = course_for_trainer(current_user, course_id)
+    form = EnrolLearnerForm()
+    learner = db.session.get(User, form.user_id.data) if form.validate_on_submit() else None
+    if learner is None or learner.role != Role.LEARNER:
+        abort(404)
+    _enrolment, new = enrolling.enrol(learner.id, course, EnrolmentMethod.TRAINER, by=current_user)
+    audit("enrolment.created", actor=current_user, subject=learner, address=request.remote_addr, course=course.id)
+    db.session.commit()
+    flash(_("%(name)s quedó inscrita.", name=learner.full_name) if new
+          else _("%(name)s ya estaba inscrita.", name=learner.full_name), "success")
+    return redirect(url_for(".course", course_id=course.id))
+
+
+@bp.route("/<int:course_id>/grupo", methods=["POST"])
+def enrol_cohort(course_id):
+    course = course_for_trainer(current_user, course_id)
+    form = EnrolCohortForm()
+    form.cohort_id.choices = [(c.id, c.name) for c in led_cohorts(current_user)]
+    if not form.validate_on_submit():
+        abort(400)
+    cohort = db.session.get(Cohort, form.cohort_id.data)
+    audit("enrolment.cohort", actor=current_user, address=request.remote_addr, course=course.id, cohort=cohort.id)
+    count = enrolling.enrol_cohort(cohort, course, current_user)
+    db.session.commit()
+    flash(_("Grupo «%(name)s»: %(n)d participantes inscritas ahora.", name=cohort.name, n=count), "success")
+    return redirect(url_for(".course", course_id=course.id, cohort=cohort.id))
+
+
+@bp.route("/<int:course_id>/csv", methods=["GET", "POST"])
+def upload(course_id):
+    """Bulk enrolment: every row is checked first; nothing is written while any row is wrong."""
+    course = course_for_trainer(current_user, course_id)
+    form, problems = CsvForm(), []
+    if form.validate_on_submit() and (data := form.data_bytes()) is not None:
+        planned, problems = enrolling.plan_import(data, current_user)
+        if not problems:
+            result = enrolling.run_import(planned, course, current_user._get_current_object(),
+                                          current_app.config["PASSWORD_HASH_METHOD"], request.remote_addr)
+            page = render_template("learning/csv_sheet.html", course=course, result=result)
+            db.session.commit()
+            response = make_response(page)
+            response.headers["Cache-Control"] = "no-store"
+            return response
+    return render_template("learning/csv_upload.html", form=form, course=course, problems=problems)
+
+
+@bp.route("/<int:course_id>/participantes/<int:user_id>/retirar", methods=["POST"])
+def withdraw(course_id, user_id):
+    """Unenrol: the enrolment is marked withdrawn and keeps its history."""
+    course = course_for_trainer(current_user, course_id)
+    enrolment = enrolment_in(course, user_id)
+    if not enrolment.is_withdrawn:
+        enrolment.withdraw()
+        audit("enrolment.withdrawn", actor=current_user, subject=enrolment.user, address=request.remote_addr,
+              course=course.id)
+    db.session.commit()
+    flash(_("%(name)s ya no está inscrita. Su avance queda guardado.", name=enrolment.user.full_name), "success")
+    return redirect(url_for(".course", course_id=course.id))

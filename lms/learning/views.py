@@ -1,5 +1,229 @@
-"""Views of the learning package (being built)."""
+"""The learner's side: enrolling, «Mis cursos», the lesson player and quizzes."""
 
-from flask import Blueprint
+import re
+import uuid
+from types import SimpleNamespace
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
+
+from lms.accounts.models import audit
+from lms.certificates.issuing import certificates_by_enrolment
+from lms.courses.models import Course, CourseStatus, Lesson, Quiz
+from lms.extensions import db
+from lms.learning import enrolling, grading, progress
+from lms.learning.forms import KeyForm
+from lms.learning.models import Enrolment, EnrolmentMethod, EnrolmentStatus, QuizAttempt
+from lms.learning.progress import NoAttemptsLeft, Step, course_outline
 
 bp = Blueprint("learning", __name__, url_prefix=None)
+TOKEN_RE = re.compile(r"[0-9a-f]{32}")
+
+
+def course_for_learner(slug: str) -> Course:
+    """A course a learner may study in: published, or archived (she keeps her progress); 404 otherwise."""
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    if course is None or course.status == CourseStatus.DRAFT:
+        abort(404)
+    return course
+
+
+def enrolment_for(user, course: Course) -> Enrolment:
+    """The learner's own enrolment in `course`; 404 when she is not (or no longer) enrolled."""
+    enrolment = db.session.scalar(select(Enrolment).where(Enrolment.user_id == user.id,
+                                                          Enrolment.course_id == course.id))
+    if enrolment is None or enrolment.is_withdrawn:
+        abort(404)
+    return enrolment
+
+
+def quiz_of(course: Course, quiz_id: int) -> Quiz:
+    quiz = db.session.get(Quiz, quiz_id)
+    if quiz is None or quiz.course_id != course.id:
+        abort(404)
+    return quiz
+
+
+@bp.app_template_global()
+def step_url(course, step: Step) -> str:
+    if step.kind == "quiz":
+        return url_for("learning.quiz", slug=course.slug, quiz_id=step.id)
+    return url_for("learning.lesson", slug=course.slug, lesson_slug=step.slug)
+
+
+@bp.app_template_global()
+def my_courses_for(user) -> SimpleNamespace:
+    """The person's courses with progress and certificates, in a fixed number of queries."""
+    enrolments = db.session.scalars(
+        select(Enrolment).join(Enrolment.course).options(contains_eager(Enrolment.course))
+        .where(Enrolment.user_id == user.id, Enrolment.status != EnrolmentStatus.WITHDRAWN,
+               Course.status != CourseStatus.DRAFT)).all()
+    enrolments = sorted(enrolments, key=lambda e: e.last_activity_at or e.enrolled_at, reverse=True)
+    return SimpleNamespace(in_progress=[e for e in enrolments if not e.is_completed],
+                           completed=[e for e in enrolments if e.is_completed],
+                           progress=progress.progress_by_enrolment(enrolments),
+                           certificates=certificates_by_enrolment([e.id for e in enrolments]) if enrolments else {})
+
+
+@bp.app_template_global()
+def my_enrolment(course) -> Enrolment | None:
+    """The signed-in person's current enrolment in `course` (for the course page's enrol box)."""
+    if not current_user.is_authenticated:
+        return None
+    return db.session.scalar(select(Enrolment).where(Enrolment.user_id == current_user.id,
+                                                     Enrolment.course_id == course.id,
+                                                     Enrolment.status != EnrolmentStatus.WITHDRAWN))
+
+
+@bp.route("/mis-cursos")
+def my_courses():
+    return render_template("learning/my_courses.html", my=my_courses_for(current_user))
+
+
+@bp.route("/aprender/<slug>/inscribirme", methods=["POST"])
+def enrol(slug):
+    course = course_for_learner(slug)
+    if not (course.is_published and course.self_enrol):
+        abort(403)
+    _enrolment, new = enrolling.enrol(current_user.id, course, EnrolmentMethod.SELF, by=current_user)
+    db.session.commit()
+    if new:
+        flash(_("Te inscribiste. ¡Buen comienzo!"), "success")
+    return redirect(url_for(".resume", slug=slug))
+
+
+@bp.route("/aprender/<slug>/clave", methods=["GET", "POST"])
+def enrol_key(slug):
+    course = course_for_learner(slug)
+    if not (course.is_published and course.enrolment_key):
+        abort(404)
+    form, config = KeyForm(), current_app.config
+    if form.validate_on_submit():
+        if enrolling.key_throttled(config, current_user.id):
+            flash(_("Demasiados intentos con una clave equivocada. Espera 15 minutos o pide ayuda a tu formadora."),
+                  "error")
+            return render_template("learning/enrol_key.html", form=form, course=course), 429
+        if enrolling.key_matches(course, form.key.data):
+            enrolling.enrol(current_user.id, course, EnrolmentMethod.KEY, by=current_user)
+            db.session.commit()
+            flash(_("Te inscribiste. ¡Buen comienzo!"), "success")
+            return redirect(url_for(".resume", slug=slug))
+        enrolling.key_failed(config, current_user.id)
+        audit("enrolment.key_failed", actor=current_user, address=request.remote_addr, course=course.id)
+        db.session.commit()
+        form.key.errors.append(_("La clave no es correcta. Revisa las letras y los números."))
+    return render_template("learning/enrol_key.html", form=form, course=course)
+
+
+@bp.route("/aprender/<slug>")
+def resume(slug):
+    """Back where she left off: the first lesson not done, or quiz not passed."""
+    course = course_for_learner(slug)
+    outline = course_outline(course, enrolment_for(current_user, course))
+    step = outline.first_unfinished() or next(iter(outline.steps), None)
+    if step is None:
+        flash(_("Este curso todavía no tiene lecciones."), "info")
+        return redirect(url_for(".my_courses"))
+    return redirect(step_url(course, step))
+
+
+@bp.route("/aprender/<slug>/<lesson_slug>")
+def lesson(slug, lesson_slug):
+    course = course_for_learner(slug)
+    enrolment = enrolment_for(current_user, course)
+    outline = course_outline(course, enrolment)
+    step = outline.lesson(lesson_slug) or abort(404)
+    previous, following = outline.neighbours(step)
+    progress.touch(enrolment, always=False)
+    page = render_template("learning/lesson.html", course=course, enrolment=enrolment, outline=outline, step=step,
+                           lesson=db.session.get(Lesson, step.id), previous=previous, following=following,
+                           progress=outline.progress(course, enrolment.is_completed))
+    db.session.commit()
+    return page
+
+
+@bp.route("/aprender/<slug>/<lesson_slug>/completar", methods=["POST"])
+def complete(slug, lesson_slug):
+    """Mark a lesson done (idempotent), then go on: the module's quiz when its lessons are done, else the next."""
+    course = course_for_learner(slug)
+    enrolment = enrolment_for(current_user, course)
+    lesson_id = db.session.scalar(select(Lesson.id).where(Lesson.course_id == course.id, Lesson.slug == lesson_slug))
+    if lesson_id is None:
+        abort(404)
+    was_completed = enrolment.is_completed
+    progress.complete_lesson(enrolment, lesson_id)
+    db.session.commit()
+    if enrolment.is_completed and not was_completed:
+        flash(_("¡Felicidades! Completaste el curso «%(title)s».", title=course.title), "success")
+        return redirect(url_for(".my_courses"))
+    outline = course_outline(course, enrolment)
+    step = outline.after_lesson(outline.lesson(lesson_slug)) or outline.first_unfinished()
+    return redirect(step_url(course, step) if step else url_for(".my_courses"))
+
+
+def _quiz_page(course, enrolment, quiz, questions, token=None, answers=None, status=200):
+    used = progress.attempts_used(enrolment, quiz)
+    left = None if not quiz.max_attempts else max(quiz.max_attempts - used, 0)
+    return render_template("learning/quiz.html", course=course, quiz=quiz, questions=questions, used=used,
+                           left=left, token=token or uuid.uuid4().hex, answers=answers or {}), status
+
+
+@bp.route("/aprender/<slug>/evaluacion/<int:quiz_id>")
+def quiz(slug, quiz_id):
+    course = course_for_learner(slug)
+    enrolment = enrolment_for(current_user, course)
+    quiz = quiz_of(course, quiz_id)
+    progress.touch(enrolment, always=False)
+    page = _quiz_page(course, enrolment, quiz, progress.quiz_questions(quiz))
+    db.session.commit()
+    return page
+
+
+@bp.route("/aprender/<slug>/evaluacion/<int:quiz_id>", methods=["POST"])
+def submit(slug, quiz_id):
+    """Grade on the server; the form's one-time token makes a double submit return the first attempt."""
+    course = course_for_learner(slug)
+    enrolment = enrolment_for(current_user, course)
+    quiz, token = quiz_of(course, quiz_id), request.form.get("token", "")
+    questions = progress.quiz_questions(quiz)
+    answers = {q.id: [int(v) for v in request.form.getlist(f"q{q.id}") if v.isdigit()] for q in questions}
+    answers = {q: a for q, a in answers.items() if a}
+    if not TOKEN_RE.fullmatch(token):
+        abort(400)
+    if len(answers) < len(questions):
+        flash(_("Responde todas las preguntas antes de enviar."), "error")
+        return _quiz_page(course, enrolment, quiz, questions, token, answers)
+    try:
+        attempt = progress.submit_attempt(enrolment, quiz, questions, token, answers)
+    except NoAttemptsLeft:
+        db.session.rollback()
+        return _quiz_page(course, enrolment, quiz, questions, status=403)
+    except progress.ForeignToken:
+        abort(400)
+    db.session.commit()
+    return redirect(url_for(".result", slug=slug, quiz_id=quiz.id, number=attempt.number))
+
+
+@bp.route("/aprender/<slug>/evaluacion/<int:quiz_id>/intento/<int:number>")
+def result(slug, quiz_id, number):
+    course = course_for_learner(slug)
+    enrolment = enrolment_for(current_user, course)
+    quiz = quiz_of(course, quiz_id)
+    attempt = db.session.scalar(select(QuizAttempt).where(
+        QuizAttempt.enrolment_id == enrolment.id, QuizAttempt.quiz_id == quiz.id, QuizAttempt.number == number))
+    if attempt is None:
+        abort(404)
+    outline = course_outline(course, enrolment)
+    here = next(s for s in outline.steps if s.kind == "quiz" and s.id == quiz.id)
+    following = outline.neighbours(here)[1] or outline.first_unfinished()
+    questions, used = progress.quiz_questions(quiz), progress.attempts_used(enrolment, quiz)
+    # Marked against the questions as they are now; the score shown is the one stored with the attempt.
+    review = grading.grade(progress.answer_key(questions), {int(k): v for k, v in attempt.answers.items()},
+                           attempt.pass_mark)
+    return render_template("learning/result.html", course=course, enrolment=enrolment, quiz=quiz, attempt=attempt,
+                           questions=questions, following=following, review=review,
+                           marks={r.question_id: r for r in review.per_question},
+                           can_retry=not quiz.max_attempts or used < quiz.max_attempts)
