@@ -49,6 +49,17 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cursor.close()
 
 
+@event.listens_for(Engine, "savepoint")
+def _sqlite_begin_before_savepoint(connection, _name):
+    """pysqlite opens a transaction only before DML, so a SAVEPOINT issued first would start (and its
+    RELEASE commit) a transaction of its own: open the real one first. Reads stay outside, as before,
+    so readers never deadlock upgrading to a write lock."""
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.driver_connection
+        if not raw.in_transaction:
+            raw.execute("BEGIN")
+
+
 class SessionInterface(SecureCookieSessionInterface):
     """Mark the session cookie Secure whenever the request came over HTTPS (or config forces it)."""
 
