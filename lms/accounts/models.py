@@ -152,7 +152,7 @@ class AuditEvent(db.Model):
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     action: Mapped[str] = mapped_column(String(40), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
-    subject_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
     address: Mapped[str | None] = mapped_column(String(45))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
 

@@ -1,5 +1,179 @@
-"""Views of the reports package (being built)."""
+"""Dashboards for trainers (their courses and cohorts) and admins (the network, the audit log), and exports."""
 
-from flask import Blueprint
+from datetime import date
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask_babel import format_date, format_datetime, format_decimal, format_number, get_locale
+from flask_login import current_user
+
+from lms.accounts.access import require_roles
+from lms.accounts.models import REGIONS, Cohort, Role, User, audit, utcnow
+from lms.courses.models import Course
+from lms.extensions import db
+from lms.reports import network as figures
+from lms.reports import queries, tables
+from lms.reports.exports import DONE_MARK, EXPORTERS, Table
 
 bp = Blueprint("reports", __name__, url_prefix="/manage/reports")
+bp.before_request(require_roles(Role.TRAINER, Role.ADMIN))
+AUDIT_PAGE_SIZE = 50
+COHORT_LIST_SIZE = 100
+
+
+def require_admin(user: User) -> None:
+    """Network-wide figures and the audit log are for admins only."""
+    if not user.is_admin:
+        abort(403)
+
+
+def course_for_reports(user: User, course_id: int, cohort_id: int | None) -> tuple[Course, Cohort | None]:
+    """A course she owns (admins: any), or, filtered to a cohort she leads, any course its members take."""
+    course = db.session.get(Course, course_id)
+    cohort = db.session.get(Cohort, cohort_id) if cohort_id is not None else None
+    if course is None or (cohort_id is not None and cohort is None):
+        abort(404)
+    if course.is_owned_by(user) or (cohort is not None and cohort.is_led_by(user)):
+        return course, cohort
+    abort(403)
+
+
+def cohort_for_reports(user: User, cohort_id: int) -> Cohort:
+    cohort = db.session.get(Cohort, cohort_id)
+    if cohort is None:
+        abort(404)
+    if not cohort.is_led_by(user):
+        abort(403)
+    return cohort
+
+
+def _tz() -> str:
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def _page() -> int:
+    return max(request.args.get("page", 1, type=int), 1)
+
+
+def _pick(report: dict[str, Table], key: str, fmt: str) -> Table:
+    if key not in report or fmt not in EXPORTERS:
+        abort(404)
+    return report[key]
+
+
+def export_response(table: Table, fmt: str, report: str, **scope) -> Response:
+    """The table as a file; every export is in the audit log (those with names are personal data)."""
+    write, mimetype = EXPORTERS[fmt]
+    body = write(table, _tz())
+    audit("report.exported", actor=current_user, address=request.remote_addr, report=report, table=table.key,
+          format=fmt, personal=table.personal, rows=len(table.rows), **scope)
+    db.session.commit()
+    name = "-".join([report, *(str(v) for v in scope.values() if v), table.key, date.today().isoformat()])
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.app_template_filter("report_cell")
+def report_cell(value, kind: str = "text") -> str:
+    """A table cell as people read it, in their language."""
+    if value is None or value == "":
+        return "—"
+    if kind == "int":
+        return format_number(value)
+    if kind == "pct":
+        return format_decimal(value, format="#,##0.#") + "\u00a0%"
+    if kind == "datetime":
+        return format_datetime(value, "d MMM y, HH:mm")
+    if kind == "month":
+        return format_date(value, "MMMM y")
+    if kind == "progress":
+        return DONE_MARK if value.done else f"{value.percent}\u00a0%"
+    return str(value)
+
+
+@bp.route("/")
+def index():
+    q = request.args.get("q", "").strip()[:60]
+    cohorts = queries.led_cohorts(current_user, q, limit=COHORT_LIST_SIZE + 1)
+    return render_template("reports/index.html", courses=queries.reportable_courses(current_user), q=q,
+                           cohorts=cohorts[:COHORT_LIST_SIZE], more_cohorts=len(cohorts) > COHORT_LIST_SIZE)
+
+
+@bp.route("/courses/<int:course_id>")
+def course(course_id):
+    course, cohort = course_for_reports(current_user, course_id, request.args.get("cohort", type=int))
+    cohort_arg = cohort.id if cohort else None
+    report = tables.course_report(course.id, cohort_arg, utcnow(), _page())
+    return render_template("reports/course.html", course=course, cohort=cohort, report=report, page=_page(),
+                           lessons_chart=tables.lessons_chart(report["lessons"]),
+                           page_size=tables.PAGE_SIZE, cohorts=queries.led_cohorts(current_user),
+                           export_url=lambda key, fmt: url_for("reports.course_export", course_id=course.id,
+                                                               key=key, fmt=fmt, cohort=cohort_arg))
+
+
+@bp.route("/courses/<int:course_id>/<key>.<fmt>")
+def course_export(course_id, key, fmt):
+    course, cohort = course_for_reports(current_user, course_id, request.args.get("cohort", type=int))
+    cohort_arg = cohort.id if cohort else None
+    table = _pick(tables.course_report(course.id, cohort_arg, utcnow(), only=key), key, fmt)
+    return export_response(table, fmt, "course", course_id=course.id, cohort_id=cohort_arg)
+
+
+def _course_link(cohort_id: int):
+    return lambda course_id: url_for("reports.course", course_id=course_id, cohort=cohort_id)
+
+
+@bp.route("/cohorts/<int:cohort_id>")
+def cohort(cohort_id):
+    cohort = cohort_for_reports(current_user, cohort_id)
+    report = tables.cohort_report(cohort.id, utcnow(), _course_link(cohort.id), _page())
+    return render_template("reports/cohort.html", cohort=cohort, report=report, page=_page(),
+                           page_size=tables.PAGE_SIZE,
+                           export_url=lambda key, fmt: url_for("reports.cohort_export", cohort_id=cohort.id,
+                                                               key=key, fmt=fmt))
+
+
+@bp.route("/cohorts/<int:cohort_id>/<key>.<fmt>")
+def cohort_export(cohort_id, key, fmt):
+    cohort = cohort_for_reports(current_user, cohort_id)
+    table = _pick(tables.cohort_report(cohort.id, utcnow(), _course_link(cohort.id)), key, fmt)
+    return export_response(table, fmt, "cohort", cohort_id=cohort.id)
+
+
+def _network_report():
+    courses, themes = figures.network_choices()
+    flt, problems = tables.network_filter(request.args, courses, themes)
+    data = figures.network_data(flt, _tz(), courses, themes)
+    link = lambda course_id: url_for("reports.course", course_id=course_id)  # noqa: E731
+    return flt, problems, tables.network_tables(data, flt, str(get_locale() or "es"), link), courses, themes
+
+
+@bp.route("/network")
+def network():
+    require_admin(current_user)
+    flt, problems, report, courses, themes = _network_report()
+    args = tables.network_args(flt)
+    return render_template("reports/network.html", flt=flt, problems=problems, report=report, args=args,
+                           charts=dict(tables.network_charts(report)), courses=courses, themes=themes,
+                           regions=REGIONS, export_url=lambda key, fmt: url_for("reports.network_export", key=key,
+                                                                                fmt=fmt, **args))
+
+
+@bp.route("/network/<key>.<fmt>")
+def network_export(key, fmt):
+    require_admin(current_user)
+    flt, _problems, report, _courses, _themes = _network_report()
+    return export_response(_pick(report, key, fmt), fmt, "network", **tables.network_args(flt))
+
+
+@bp.route("/audit")
+def audit_log():
+    require_admin(current_user)
+    actions = sorted(set(tables.ACTION_LABELS) | set(queries.audit_actions()))
+    flt, args, problems = tables.audit_filter(request.args, actions, _tz())
+    events = queries.audit_page(flt, request.args.get("before", type=int), AUDIT_PAGE_SIZE + 1)
+    return render_template("reports/audit.html", events=events[:AUDIT_PAGE_SIZE], args=args, problems=problems,
+                           has_more=len(events) > AUDIT_PAGE_SIZE, paged="before" in request.args,
+                           actions=[(action, tables.action_label(action)) for action in actions],
+                           action_label=tables.action_label)
