@@ -56,3 +56,7 @@ class Config:
     SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600  # static URLs carry a content hash (static_url)
     NETWORK_NAME = "Red Nacional de Mujeres de la Minería Artesanal y de Pequeña Escala del Perú"
     NETWORK_SHORT_NAME = "RNM-MAPE"
+    # Who signs certificates: "Name|Role;Name|Role" in CERTIFICATE_SIGNATORIES, else the network's president.
+    CERTIFICATE_SIGNATORIES = [pair.split("|", 1) for pair in
+                               os.environ.get("CERTIFICATE_SIGNATORIES", "María Reyes|Presidenta de la RNM-MAPE")
+                               .split(";") if "|" in pair]

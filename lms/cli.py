@@ -1,5 +1,6 @@
 """`flask lms ...` commands: create an admin, seed demo data; `flask courses ...`: the course library as files."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from sqlalchemy import select
 
 from lms.accounts.models import Role, User, audit, utcnow
 from lms.accounts.pins import secret_problem
+from lms.deployment import Deployment, backup, demo_accounts_present, deploy_problems, restore
 from lms.extensions import db
 
 lms_cli = AppGroup("lms", help="Administración de la plataforma.")
@@ -73,6 +75,41 @@ def seed_demo(password: str) -> None:
     created = sum(_ensure_user(*person, password)[1] for person in DEMO_PEOPLE)
     db.session.commit()
     click.echo(f"Cuentas demo: {created} creadas, {len(DEMO_PEOPLE) - created} ya existían.")
+
+
+@lms_cli.command("check-deploy")
+@click.option("--workers", type=int, default=lambda: int(os.environ.get("WEB_CONCURRENCY", "1")),
+              help="Procesos por host (gunicorn workers).")
+@click.option("--hosts", type=int, default=1, help="Servidores de aplicación detrás del proxy.")
+def check_deploy(workers: int, hosts: int) -> None:
+    """Fail on any setting that is unsafe for real users (docs/deploy.md)."""
+    debug = os.environ.get("FLASK_DEBUG", "0").lower() in {"1", "true", "yes"}
+    demo = demo_accounts_present(username for username, *_ in DEMO_PEOPLE)
+    problems = deploy_problems(current_app.config, Deployment(workers=workers, hosts=hosts, debug=debug), demo)
+    for problem in problems:
+        click.echo(f"FAIL  {problem}", err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo(f"OK    ready for {workers} worker(s) on {hosts} host(s).")
+
+
+@lms_cli.command("backup")
+@click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(destination: Path) -> None:
+    """Back up the database to DESTINATION (SQLite online backup, or pg_dump)."""
+    saved = backup(current_app.config["SQLALCHEMY_DATABASE_URI"], destination)
+    click.echo(f"Respaldo guardado en {saved} ({saved.stat().st_size} bytes).")
+
+
+@lms_cli.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.confirmation_option(prompt="Esto reemplaza todos los datos actuales. ¿Continuar?")
+def restore_command(source: Path) -> None:
+    """Replace the database's content with the backup SOURCE (stop the app first)."""
+    db.session.remove()
+    db.engine.dispose()
+    restore(current_app.config["SQLALCHEMY_DATABASE_URI"], source)
+    click.echo(f"Datos restaurados desde {source}.")
 
 
 courses_cli = AppGroup("courses", help="La biblioteca de cursos como archivos (courses/README.md).")

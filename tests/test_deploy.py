@@ -56,3 +56,37 @@ def test_backup_then_restore_brings_the_data_back(app, make_user, tmp_path):
 def test_restore_of_a_missing_file_fails_clearly(app, tmp_path):
     with pytest.raises(FileNotFoundError):
         restore(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "nada.backup")
+
+
+def test_check_deploy_command_passes_on_a_production_like_configuration(app):
+    app.config.update({key: value for key, value in SAFE.items() if key != "SQLALCHEMY_DATABASE_URI"})
+    result = app.test_cli_runner().invoke(args=["lms", "check-deploy", "--workers", "4", "--hosts", "2"])
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        assert result.exit_code == 1 and "SQLite cannot be shared" in result.output
+        result = app.test_cli_runner().invoke(args=["lms", "check-deploy", "--workers", "4", "--hosts", "1"])
+    assert result.exit_code == 0, result.output
+    assert "OK" in result.output
+
+
+def test_check_deploy_command_fails_on_the_default_settings_and_on_demo_accounts(app):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["lms", "seed-demo"]).exit_code == 0
+    result = runner.invoke(args=["lms", "check-deploy", "--workers", "4"])
+    assert result.exit_code == 1
+    for fragment in ("SECRET_KEY", "in-memory rate limiting", "demo accounts", "not https"):
+        assert fragment in result.output
+
+
+def test_backup_and_restore_commands_round_trip(app, make_user, tmp_path):
+    make_user(username="respaldo.cli", full_name="Elena Cusi")
+    runner = app.test_cli_runner()
+    saved = tmp_path / "cli.backup"
+    assert runner.invoke(args=["lms", "backup", str(saved)]).exit_code == 0
+    with app.app_context():
+        db.session.execute(db.delete(User))
+        db.session.commit()
+    result = runner.invoke(args=["lms", "restore", "--yes", str(saved)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        db.engine.dispose()
+        assert list(db.session.scalars(select(User.username))) == ["respaldo.cli"]
