@@ -37,7 +37,7 @@ def lessons_table(outline: queries.Outline, done: dict[int, int], enrolled: int)
     rows = [[f"{n}. {lesson.title}", done.get(lesson.id, 0), queries.percent(done.get(lesson.id, 0), enrolled),
              module_titles[lesson.module_id]] for n, lesson in enumerate(outline.lessons, start=1)]
     return Table("lessons", _l("Avance por lección"), [Column(_l("Lección")), Column(_l("Completaron"), "int"),
-                 Column(_l("% de inscritas"), "pct"), Column(_l("Módulo"))], rows)
+                 Column(_l("Porcentaje de inscritas"), "pct"), Column(_l("Módulo"))], rows)
 
 
 def lessons_chart(table: Table) -> charts.BarChart:
