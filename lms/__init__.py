@@ -6,11 +6,12 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import DEFAULT_SECRET_KEY, INSTANCE_DIR, Config
-from lms.extensions import SessionInterface, babel, compress, csrf, db, limiter, login_manager, migrate
+from lms.extensions import IdConverter, SessionInterface, babel, compress, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.url_map.converters["int"] = IdConverter  # before any route: ids a column cannot hold are a 404
     app.config.from_object(Config)
     app.config.update(overrides or {})
     _refuse_unsafe_production(app)

@@ -15,6 +15,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
+from werkzeug.routing import IntegerConverter
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -27,6 +28,40 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# The largest id (and page) the database can hold: PostgreSQL's integer; SQLite overflows past 2**63 anyway.
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """<int:...> in URLs: an id beyond what a column can hold is a 404, never a database error."""
+
+    def __init__(self, map, fixed_digits=0, min=0, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def db_int(value: str) -> int:
+    """A query-string or form number that fits an id column (`type=db_int`); ValueError for anything else."""
+    if not (isinstance(value, str) and value.isascii() and value.strip().isdigit()):
+        raise ValueError(value)
+    number = int(value)
+    if number > MAX_ID:
+        raise ValueError(value)
+    return number
+
+
+def db_id(value, default=None):
+    """The value as an id (see db_int), else `default`."""
+    try:
+        return db_int(value)
+    except ValueError:
+        return default
+
+
+def db_ids(values) -> list[int]:
+    """The values that are ids (see db_int); the others are dropped."""
+    return [number for number in map(db_id, values) if number is not None]
 
 
 db = SQLAlchemy(model_class=Base)

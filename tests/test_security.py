@@ -4,6 +4,7 @@ import re
 
 import pytest
 from flask import url_for
+from werkzeug.routing import IntegerConverter
 
 STAFF_PREFIXES = ("/manage", "/admin")
 ADMIN_PREFIXES = ("/admin",)
@@ -16,7 +17,7 @@ def concrete_urls(app, method: str):
         for rule in app.url_map.iter_rules():
             if method not in rule.methods or rule.endpoint == "static":
                 continue
-            values = {arg: 1 if type(rule._converters[arg]).__name__ == "IntegerConverter" else "x"
+            values = {arg: 1 if isinstance(rule._converters[arg], IntegerConverter) else "x"
                       for arg in rule.arguments}
             urls.append((rule, url_for(rule.endpoint, **values)))
     return urls

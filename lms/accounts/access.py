@@ -109,7 +109,8 @@ def require_roles(*roles):
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """A local path to go back to, never another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """A local path to go back to, never another site (browsers drop tabs and newlines: «/⇥/evil» is «//evil»)."""
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and target.isprintable()):
         return target
     return default

@@ -16,7 +16,7 @@ from lms.accounts.forms import region_choices, strip
 from lms.accounts.models import Cohort, Role, User, audit, cohort_member
 from lms.accounts.people import PAGE_SIZE, search_people
 from lms.courses.models import Course
-from lms.extensions import db
+from lms.extensions import db, db_ids
 from lms.learning import enrolling
 from lms.learning.forms import EnrolInCourseForm
 
@@ -125,7 +125,7 @@ def show(cohort_id):
 @bp.route("/<int:cohort_id>/members", methods=["POST"])
 def add_members(cohort_id):
     cohort = cohort_for(current_user, cohort_id)
-    ids = [int(v) for v in request.form.getlist("user_id") if v.isdigit()]
+    ids = db_ids(request.form.getlist("user_id"))
     learners = db.session.scalars(select(User.id).where(User.id.in_(ids), User.role == Role.LEARNER)).all()
     added = sum(enrolling.add_member(cohort, user_id) for user_id in learners)
     db.session.commit()

@@ -9,7 +9,7 @@ from lms.accounts.access import require_roles
 from lms.accounts.forms import LearnerForm, RoleForm, StaffForm
 from lms.accounts.models import Role, User, audit
 from lms.accounts.pins import one_time_pin
-from lms.extensions import db
+from lms.extensions import db, db_int
 
 bp = Blueprint("people", __name__, url_prefix="/manage/people")
 bp.before_request(require_roles(Role.TRAINER, Role.ADMIN))
@@ -39,16 +39,16 @@ def one_time_slip(user: User, secret: str, reset: bool):
 
 def search_people(roles, q: str, page: int):
     query = select(User).where(User.role.in_(roles)).order_by(User.full_name)
-    if q:
-        like = f"%{q.lower()}%"
-        query = query.where(or_(User.username.like(like), User.full_name.ilike(like), User.phone.like(like)))
+    if q:  # % and _ typed in the box are searched as themselves, not as wildcards
+        query = query.where(or_(User.username.contains(q.lower(), autoescape=True),
+                                User.full_name.icontains(q, autoescape=True), User.phone.contains(q, autoescape=True)))
     return db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
 
 
 @bp.route("/")
 def index():
     q = request.args.get("q", "").strip()[:60]
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = max(request.args.get("page", 1, type=db_int), 1)
     people = search_people([Role.LEARNER], q, page)
     return render_template("people/index.html", people=people[:PAGE_SIZE], q=q, page=page,
                            has_more=len(people) > PAGE_SIZE)
@@ -98,7 +98,7 @@ def one_time_passphrase() -> str:
 @admin_bp.route("/people")
 def people():
     q = request.args.get("q", "").strip()[:60]
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = max(request.args.get("page", 1, type=db_int), 1)
     staff = search_people([Role.ADMIN, Role.TRAINER, Role.LEARNER], q, page)
     return render_template("admin/people.html", people=staff[:PAGE_SIZE], q=q, page=page,
                            has_more=len(staff) > PAGE_SIZE)

@@ -28,7 +28,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from lms.accounts.forms import empty_to_none, strip
 from lms.accounts.models import LANGUAGE_NAMES, Role, User
 from lms.courses.models import Choice, Course, CourseStatus, Lesson, Question, QuestionKind, Theme
-from lms.extensions import db
+from lms.extensions import db, db_id
 
 SLUG_RE = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 SLUG_MESSAGE = _l("Solo minúsculas sin tilde, números y guiones. Ejemplo: que-es-el-reinfo")
@@ -36,10 +36,10 @@ CHOICE_ROWS = 4
 TRUE_FALSE = {"es": ("Verdadero", "Falso"), "en": ("True", "False")}
 
 
-def slugify(text: str, fallback: str = "curso") -> str:
-    """«¿Qué es el REINFO?» -> «que-es-el-reinfo»."""
+def slugify(text: str, fallback: str = "curso", length: int = 60) -> str:
+    """«¿Qué es el REINFO?» -> «que-es-el-reinfo» (at most `length` characters)."""
     plain = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:60].strip("-") or fallback
+    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:length].strip("-") or fallback
 
 
 def free_slug(column, base: str, *where) -> str:
@@ -201,7 +201,7 @@ class QuestionForm(FlaskForm):
             truth = self.truth.data == "true"
             return [(self.true_false[0], truth, None), (self.true_false[1], not truth, None)]
         return [(row.form.text.data, row.form.correct.data,
-                 int(row.form.choice_id.data) if (row.form.choice_id.data or "").isdigit() else None)
+                 db_id(row.form.choice_id.data))
                 for row in self.choices if row.form.text.data]
 
     def validate(self, extra_validators=None) -> bool:

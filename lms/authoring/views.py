@@ -191,7 +191,7 @@ def new_theme():
         try:
             with db.session.begin_nested():
                 last = count(select(func.max(Theme.position)))
-                db.session.add(Theme(slug=slugify(form.name.data, "tema"), name=form.name.data,
+                db.session.add(Theme(slug=slugify(form.name.data, "tema", Theme.slug.type.length), name=form.name.data,
                                      name_en=form.name_en.data, position=last + 1))
         except IntegrityError:
             form.name.errors.append(_("Ya existe un tema con ese nombre."))

@@ -5,9 +5,11 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from lms.extensions import db_id
+
 
 def to_id(value) -> int:
-    return int(value) if str(value).isdigit() else 0
+    return db_id(str(value), 0)
 
 
 def strip(value):

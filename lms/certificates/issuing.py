@@ -149,7 +149,7 @@ def safe_cell(value) -> str:
 def roster_csv(certs: Iterable[Certificate], base_url: str) -> str:
     """The ceremony list as CSV text with a BOM, so spreadsheet programs read the accents right."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL)  # one cell per text, whatever list separator Excel uses
     writer.writerow([_("nombre"), _("curso"), _("código"), _("fecha"), _("URL de verificación")])
     for cert in certs:
         row = (cert.learner_name, cert.course_title, cert.display_code, cert.completed_on.isoformat(),

@@ -23,7 +23,7 @@ from lms.certificates.issuing import (
 from lms.certificates.models import Certificate, normalise_code
 from lms.certificates.pdf import format_hours, render_batch, render_certificate
 from lms.courses.models import Course, course_trainer
-from lms.extensions import db, limiter
+from lms.extensions import db, db_int, limiter
 from lms.learning.models import Enrolment, EnrolmentStatus
 
 bp = Blueprint("certificates", __name__, url_prefix=None)
@@ -149,8 +149,8 @@ def managed_courses_and_cohorts(user: User) -> tuple[list[Course], list[Cohort]]
 
 @admin_bp.route("/")
 def index():
-    course_id = request.args.get("course", type=int)
-    page = max(request.args.get("page", 1, type=int), 1)
+    course_id = request.args.get("course", type=db_int)
+    page = max(request.args.get("page", 1, type=db_int), 1)
     certs = managed_certificates(current_user, course_id, page)
     courses, cohorts = managed_courses_and_cohorts(current_user)
     return render_template("certificates/index.html", certificates=certs[:PAGE_SIZE], courses=courses,
@@ -211,7 +211,7 @@ def issue(course_id):
     form = ManualIssueForm()
     form.enrolment.choices = issuable_choices(course.id)
     if request.method == "GET":
-        form.enrolment.data = request.args.get("enrolment", 0, type=int)
+        form.enrolment.data = request.args.get("enrolment", 0, type=db_int)
     if form.validate_on_submit():
         enrolment = db.session.get(Enrolment, form.enrolment.data)
         completed_now = complete_in_person(enrolment)

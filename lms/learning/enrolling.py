@@ -117,13 +117,17 @@ REGION_BY_NAME = {fold(k): k for k in REGIONS} | {fold(v): k for k, v in REGIONS
 
 
 def read_rows(data: bytes) -> list[tuple[int, list[str]]]:
-    """The rows of a CSV file (UTF-8 with or without BOM, else Latin-1; `;` or `,`), with line numbers."""
+    """The rows of a CSV file (UTF-8 with or without BOM, else Latin-1; `;` or `,`), with line numbers.
+
+    NUL bytes are dropped (no database stores them); csv.Error when it is not a CSV file at all.
+    """
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("latin-1")
+    text = text.replace("\x00", "")
     first = text.lstrip().split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text), delimiter=";" if first.count(";") >= first.count(",") else ",")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";" if first.count(";") >= first.count(",") else ",")
     return [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
 
 
@@ -164,7 +168,11 @@ def _check_row(values: dict, seen: dict, problem) -> None:
 
 def _parse(data: bytes) -> tuple[list[PlannedRow], list[RowProblem]]:
     problems: list[RowProblem] = []
-    rows = read_rows(data)
+    try:
+        rows = read_rows(data)
+    except csv.Error:
+        return [], [RowProblem(1, "", _("No se pudo leer el archivo. Guárdalo como CSV desde tu hoja de cálculo "
+                                        "y vuelve a subirlo."))]
     if len(rows) < 2:
         return [], [RowProblem(1, "", _("El archivo no tiene filas de participantes."))]
     if len(rows) > MAX_ROWS + 1:

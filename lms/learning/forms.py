@@ -4,7 +4,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, NumberRange
+
+from lms.extensions import MAX_ID
 
 MAX_CSV_BYTES = 1024 * 1024
 
@@ -27,7 +29,7 @@ class CsvForm(FlaskForm):
 
 
 class EnrolLearnerForm(FlaskForm):
-    user_id = IntegerField(validators=[DataRequired()])
+    user_id = IntegerField(validators=[DataRequired(), NumberRange(1, MAX_ID)])
 
 
 class EnrolCohortForm(FlaskForm):

@@ -10,7 +10,7 @@ from lms.accounts.access import require_roles
 from lms.accounts.models import Cohort, Role, User, audit, cohort_member, cohort_trainer
 from lms.accounts.people import PAGE_SIZE, search_people
 from lms.courses.models import Course, Module, Quiz
-from lms.extensions import db
+from lms.extensions import db, db_int
 from lms.learning import enrolling, progress
 from lms.learning.forms import CsvForm, EnrolCohortForm, EnrolLearnerForm
 from lms.learning.models import Enrolment, EnrolmentMethod, EnrolmentStatus, LessonCompletion, QuizAttempt
@@ -85,7 +85,7 @@ def index():
 @bp.route("/<int:course_id>")
 def course(course_id):
     course = course_for_trainer(current_user, course_id)
-    cohort_id = request.args.get("cohort", type=int)
+    cohort_id = request.args.get("cohort", type=db_int)
     enrolments, progress_of, best = learner_rows(course, cohort_id)
     cohorts = led_cohorts(current_user)
     form = EnrolCohortForm()

@@ -13,7 +13,7 @@ from sqlalchemy.orm import contains_eager
 from lms.accounts.models import audit
 from lms.certificates.issuing import certificates_by_enrolment
 from lms.courses.models import Course, CourseStatus, Lesson, Quiz
-from lms.extensions import db
+from lms.extensions import db, db_ids
 from lms.learning import enrolling, grading, progress
 from lms.learning.forms import KeyForm
 from lms.learning.models import Enrolment, EnrolmentMethod, EnrolmentStatus, QuizAttempt
@@ -189,7 +189,7 @@ def submit(slug, quiz_id):
     enrolment = enrolment_for(current_user, course)
     quiz, token = quiz_of(course, quiz_id), request.form.get("token", "")
     questions = progress.quiz_questions(quiz)
-    answers = {q.id: [int(v) for v in request.form.getlist(f"q{q.id}") if v.isdigit()] for q in questions}
+    answers = {q.id: db_ids(request.form.getlist(f"q{q.id}")) for q in questions}
     answers = {q: a for q, a in answers.items() if a}
     if not TOKEN_RE.fullmatch(token):
         abort(400)

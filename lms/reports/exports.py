@@ -70,9 +70,13 @@ def _rows(table: Table, tz: str):
 
 
 def to_csv(table: Table, tz: str) -> bytes:
-    """Comma-separated, every field quoted where needed, UTF-8 with a BOM so Excel reads accents right."""
+    """Comma-separated, every text quoted, UTF-8 with a BOM so Excel reads accents right.
+
+    Quoted, a text stays one cell even in an Excel that splits lines on «;» (Spanish settings): «Ana;=1+1»
+    would otherwise become a cell «=1+1».
+    """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerows(_rows(table, tz))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 

@@ -224,7 +224,7 @@ def led_cohorts(user: User, name: str = "", limit: int = 100) -> list:
     if not user.is_admin:
         query = query.join(cohort_trainer).where(cohort_trainer.c.user_id == user.id)
     if name:
-        query = query.where(func.lower(Cohort.name).like(f"%{name.lower()}%"))
+        query = query.where(func.lower(Cohort.name).contains(name.lower(), autoescape=True))
     return db.session.execute(query).all()
 
 

@@ -16,6 +16,7 @@ METRIC_LABELS = {"learners": _l("Participantes"), "enrolments": _l("Inscripcione
                  "completions": _l("Cursos completados"), "certificates": _l("Certificados"),
                  "attendance": _l("Asistencias a talleres")}
 MONTH_LIMIT = 60
+DATE_RANGE = (date(1900, 1, 1), date(2999, 12, 31))
 PAGE_SIZE = 50
 
 
@@ -204,10 +205,13 @@ def _date_arg(args, name: str, problems: list[str]) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        value = date.fromisoformat(raw)
     except ValueError:
+        value = None
+    if value is None or not DATE_RANGE[0] <= value <= DATE_RANGE[1]:  # far years overflow the day arithmetic
         problems.append(_("La fecha «%(value)s» no es válida; usa el formato AAAA-MM-DD.", value=raw[:20]))
         return None
+    return value
 
 
 def date_range(args, problems: list[str]) -> tuple[date | None, date | None]:

@@ -9,7 +9,7 @@ from flask_login import current_user
 from lms.accounts.access import require_roles
 from lms.accounts.models import REGIONS, Cohort, Role, User, audit, utcnow
 from lms.courses.models import Course
-from lms.extensions import db
+from lms.extensions import db, db_int
 from lms.reports import network as figures
 from lms.reports import queries, tables
 from lms.reports.exports import DONE_MARK, EXPORTERS, Table
@@ -51,7 +51,7 @@ def _tz() -> str:
 
 
 def _page() -> int:
-    return max(request.args.get("page", 1, type=int), 1)
+    return max(request.args.get("page", 1, type=db_int), 1)
 
 
 def _pick(report: dict[str, Table], key: str, fmt: str) -> Table:
@@ -102,7 +102,7 @@ def index():
 
 @bp.route("/courses/<int:course_id>")
 def course(course_id):
-    course, cohort = course_for_reports(current_user, course_id, request.args.get("cohort", type=int))
+    course, cohort = course_for_reports(current_user, course_id, request.args.get("cohort", type=db_int))
     cohort_arg = cohort.id if cohort else None
     report = tables.course_report(course.id, cohort_arg, utcnow(), _page())
     return render_template("reports/course.html", course=course, cohort=cohort, report=report, page=_page(),
@@ -114,7 +114,7 @@ def course(course_id):
 
 @bp.route("/courses/<int:course_id>/<key>.<fmt>")
 def course_export(course_id, key, fmt):
-    course, cohort = course_for_reports(current_user, course_id, request.args.get("cohort", type=int))
+    course, cohort = course_for_reports(current_user, course_id, request.args.get("cohort", type=db_int))
     cohort_arg = cohort.id if cohort else None
     table = _pick(tables.course_report(course.id, cohort_arg, utcnow(), only=key), key, fmt)
     return export_response(table, fmt, "course", course_id=course.id, cohort_id=cohort_arg)
@@ -172,7 +172,7 @@ def audit_log():
     require_admin(current_user)
     actions = sorted(set(tables.ACTION_LABELS) | set(queries.audit_actions()))
     flt, args, problems = tables.audit_filter(request.args, actions, _tz())
-    events = queries.audit_page(flt, request.args.get("before", type=int), AUDIT_PAGE_SIZE + 1)
+    events = queries.audit_page(flt, request.args.get("before", type=db_int), AUDIT_PAGE_SIZE + 1)
     return render_template("reports/audit.html", events=events[:AUDIT_PAGE_SIZE], args=args, problems=problems,
                            has_more=len(events) > AUDIT_PAGE_SIZE, paged="before" in request.args,
                            actions=[(action, tables.action_label(action)) for action in actions],

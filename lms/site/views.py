@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     has_request_context,
     jsonify,
@@ -37,6 +38,14 @@ ERROR_MESSAGES = {
     429: (_l("Demasiados intentos"), _l("Espera unos minutos antes de volver a intentarlo.")),
     500: (_l("Error del servidor"), _l("Algo falló de nuestro lado. No perdiste nada; inténtalo en un momento.")),
 }
+
+
+@bp.before_app_request
+def refuse_nul_bytes():
+    """No person types a NUL byte, and PostgreSQL can neither store nor compare one: 400 before any query."""
+    pairs = [("", request.path), *request.args.items(multi=True), *request.form.items(multi=True)]
+    if any("\x00" in key or "\x00" in value for key, value in pairs):
+        abort(400)
 
 
 @bp.route("/")

@@ -106,16 +106,17 @@ def _plain(text: str) -> str:
 def _decode(raw: bytes) -> str:
     """UTF-8 (with or without BOM), else the Windows encoding spreadsheets often save in."""
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")
+        text = raw.decode("cp1252", errors="replace")
+    return text.replace("\x00", "")  # no database stores a NUL byte
 
 
 def _read_rows(raw: bytes) -> list[list[str]]:
     text = _decode(raw)
     first_line = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first_line.count)
-    return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
 
 
 @dataclass
@@ -131,7 +132,12 @@ def parse_attendance_csv(raw: bytes, listed: set[int]) -> CsvResult:
     if len(raw) > CSV_MAX_BYTES:
         result.errors.append(_("El archivo es demasiado grande (máximo %(kb)d KB).", kb=CSV_MAX_BYTES // 1024))
         return result
-    rows = _read_rows(raw)
+    try:
+        rows = _read_rows(raw)
+    except csv.Error:
+        result.errors.append(_("No se pudo leer el archivo. Guárdalo como CSV desde tu hoja de cálculo "
+                               "y vuelve a subirlo."))
+        return result
     header = [_plain(cell) for cell in rows[0]] if rows else []
     who = [name for name in ("usuario", "dni") if name in header]
     if not who or "presente" not in header:

@@ -34,6 +34,10 @@ class WorkshopForm(FlaskForm):
         self.cohort.choices = [SelectChoice("", _l("— Sin grupo —"))] + [SelectChoice(g.id, g.name) for g in cohorts]
         self._module_course = {m.id: c.id for c in courses for m in c.modules}
 
+    def validate_day(self, field):
+        if field.data and not 2000 <= field.data.year <= 2100:  # a typo, and far years overflow time zone maths
+            raise ValidationError(_l("Escribe la fecha, por ejemplo 15/03/2026."))
+
     def validate_module(self, field):
         if field.data is not None and self._module_course.get(field.data) != self.course.data:
             raise ValidationError(_l("Ese módulo no es del curso elegido."))

@@ -11,7 +11,7 @@ from sqlalchemy import and_, or_, select, union
 
 from lms.accounts.access import require_roles
 from lms.accounts.models import Role, User, audit, cohort_member
-from lms.extensions import db
+from lms.extensions import db, db_int
 from lms.learning.models import Enrolment, EnrolmentStatus
 from lms.workshops.attendance import (
     CSV_MAX_BYTES,
@@ -76,7 +76,7 @@ def _start_of_today() -> datetime:
 
 @bp.route("/")
 def index():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = max(request.args.get("page", 1, type=db_int), 1)
     since = _start_of_today()
     upcoming = workshops_of(current_user, True, since, UPCOMING_LIMIT) if page == 1 else []
     past = workshops_of(current_user, False, since, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
@@ -144,7 +144,7 @@ def attendance(workshop_id):
     people = roster(workshop)
     form = AttendanceForm()
     if form.validate_on_submit() and people:
-        ticked = set(request.form.getlist("present", type=int))
+        ticked = set(request.form.getlist("present", type=db_int))
         result = record_attendance(workshop, {person.id: person.id in ticked for person in people}, current_user)
         return _saved(workshop, result, "form")
     return render_template("workshops/attendance.html", workshop=workshop, people=people, form=form,
