@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import delete, func, select
@@ -129,7 +130,8 @@ def add_members(cohort_id):
     learners = db.session.scalars(select(User.id).where(User.id.in_(ids), User.role == Role.LEARNER)).all()
     added = sum(enrolling.add_member(cohort, user_id) for user_id in learners)
     db.session.commit()
-    flash(_("%(n)d participantes añadidas al grupo.", n=added), "success")
+    flash(ngettext("%(num)d participante añadida al grupo.", "%(num)d participantes añadidas al grupo.", added),
+          "success")
     return redirect(url_for(".show", cohort_id=cohort.id))
 
 
@@ -155,5 +157,6 @@ def enrol(cohort_id):
     audit("enrolment.cohort", actor=current_user, address=request.remote_addr, course=course.id, cohort=cohort.id)
     count = enrolling.enrol_cohort(cohort, course, current_user)
     db.session.commit()
-    flash(_("Grupo «%(name)s»: %(n)d participantes inscritas ahora.", name=cohort.name, n=count), "success")
+    flash(ngettext("Grupo «%(name)s»: %(num)d participante inscrita ahora.",
+                   "Grupo «%(name)s»: %(num)d participantes inscritas ahora.", count, name=cohort.name), "success")
     return redirect(url_for("teaching.course", course_id=course.id, cohort=cohort.id))

@@ -2,6 +2,7 @@
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
@@ -150,7 +151,8 @@ def enrol_cohort(course_id):
     audit("enrolment.cohort", actor=current_user, address=request.remote_addr, course=course.id, cohort=cohort.id)
     count = enrolling.enrol_cohort(cohort, course, current_user)
     db.session.commit()
-    flash(_("Grupo «%(name)s»: %(n)d participantes inscritas ahora.", name=cohort.name, n=count), "success")
+    flash(ngettext("Grupo «%(name)s»: %(num)d participante inscrita ahora.",
+                   "Grupo «%(name)s»: %(num)d participantes inscritas ahora.", count, name=cohort.name), "success")
     return redirect(url_for(".course", course_id=course.id, cohort=cohort.id))
 
 

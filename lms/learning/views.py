@@ -4,7 +4,7 @@ import re
 import uuid
 from types import SimpleNamespace
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -28,7 +28,16 @@ def course_for_learner(slug: str) -> Course:
     course = db.session.scalar(select(Course).where(Course.slug == slug))
     if course is None or course.status == CourseStatus.DRAFT:
         abort(404)
+    g.sensitive_course = course.sensitive
     return course
+
+
+@bp.after_request
+def keep_sensitive_pages_out_of_caches(response):
+    """Pages of sensitive courses are never stored, so Back or a shared phone's cache cannot show them again."""
+    if g.get("sensitive_course"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def enrolment_for(user, course: Course) -> Enrolment:
