@@ -20,6 +20,7 @@ from lms.courses.models import Course
 from lms.extensions import db, db_ids
 from lms.learning import enrolling
 from lms.learning.forms import EnrolInCourseForm
+from lms.learning.teaching import flash_cohort_enrolled
 
 bp = Blueprint("cohorts", __name__, url_prefix="/manage/cohorts")
 bp.before_request(require_roles(Role.TRAINER, Role.ADMIN))
@@ -154,9 +155,7 @@ def enrol(cohort_id):
     if not form.validate_on_submit():
         abort(400)
     course = db.session.get(Course, form.course_id.data)
-    audit("enrolment.cohort", actor=current_user, address=request.remote_addr, course=course.id, cohort=cohort.id)
-    count = enrolling.enrol_cohort(cohort, course, current_user)
+    count = enrolling.enrol_cohort(cohort, course, current_user, request.remote_addr)
     db.session.commit()
-    flash(ngettext("Grupo «%(name)s»: %(num)d participante inscrita ahora.",
-                   "Grupo «%(name)s»: %(num)d participantes inscritas ahora.", count, name=cohort.name), "success")
+    flash_cohort_enrolled(cohort, count)
     return redirect(url_for("teaching.course", course_id=course.id, cohort=cohort.id))

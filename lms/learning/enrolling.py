@@ -62,8 +62,9 @@ def add_member(cohort: Cohort, user_id: int) -> bool:
         return False
 
 
-def enrol_cohort(cohort: Cohort, course, by: User) -> int:
-    """Enrol every member of the cohort (method cohort); how many were newly enrolled."""
+def enrol_cohort(cohort: Cohort, course, by: User, address: str | None = None) -> int:
+    """Enrol every member of the cohort (method cohort), audit-logged; how many were newly enrolled."""
+    audit("enrolment.cohort", actor=by, address=address, course=course.id, cohort=cohort.id)
     member_ids = db.session.scalars(select(cohort_member.c.user_id).where(cohort_member.c.cohort_id == cohort.id))
     return sum(enrol(user_id, course, EnrolmentMethod.COHORT, by=by, cohort=cohort)[1] for user_id in member_ids)
 

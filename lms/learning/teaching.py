@@ -10,6 +10,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from lms.accounts.access import require_roles
 from lms.accounts.models import Cohort, Role, User, audit, cohort_member, cohort_trainer
 from lms.accounts.people import PAGE_SIZE, search_people
+from lms.authoring.views import course_for_edit
 from lms.courses.models import Course, Module, Quiz
 from lms.extensions import db, db_int
 from lms.learning import enrolling, progress
@@ -21,14 +22,8 @@ bp = Blueprint("teaching", __name__, url_prefix="/manage/teaching")
 bp.before_request(require_roles(Role.TRAINER, Role.ADMIN))
 
 
-def course_for_trainer(user: User, course_id: int) -> Course:
-    """A course `user` teaches (admins: any); 404 if missing, 403 if not hers."""
-    course = db.session.get(Course, course_id)
-    if course is None:
-        abort(404)
-    if not course.is_owned_by(user):
-        abort(403)
-    return course
+# One loader per object (DESIGN, convention 5): the course a trainer may edit is the course she teaches.
+course_for_trainer = course_for_edit
 
 
 def led_cohorts(user: User) -> list[Cohort]:
@@ -140,6 +135,11 @@ def enrol_learner(course_id):
     return redirect(url_for(".course", course_id=course.id))
 
 
+def flash_cohort_enrolled(cohort: Cohort, count: int) -> None:
+    flash(ngettext("Grupo «%(name)s»: %(num)d participante inscrita ahora.",
+                   "Grupo «%(name)s»: %(num)d participantes inscritas ahora.", count, name=cohort.name), "success")
+
+
 @bp.route("/<int:course_id>/grupo", methods=["POST"])
 def enrol_cohort(course_id):
     course = course_for_trainer(current_user, course_id)
@@ -148,11 +148,9 @@ def enrol_cohort(course_id):
     if not form.validate_on_submit():
         abort(400)
     cohort = db.session.get(Cohort, form.cohort_id.data)
-    audit("enrolment.cohort", actor=current_user, address=request.remote_addr, course=course.id, cohort=cohort.id)
-    count = enrolling.enrol_cohort(cohort, course, current_user)
+    count = enrolling.enrol_cohort(cohort, course, current_user, request.remote_addr)
     db.session.commit()
-    flash(ngettext("Grupo «%(name)s»: %(num)d participante inscrita ahora.",
-                   "Grupo «%(name)s»: %(num)d participantes inscritas ahora.", count, name=cohort.name), "success")
+    flash_cohort_enrolled(cohort, count)
     return redirect(url_for(".course", course_id=course.id, cohort=cohort.id))
 
 
