@@ -37,6 +37,24 @@ def one_time_slip(user: User, secret: str, reset: bool):
     return response
 
 
+def create_with_one_time_secret(user: User, secret: str):
+    """Save a new account whose secret must be replaced at first sign-in, and show that secret once."""
+    user.set_secret(secret, current_app.config["PASSWORD_HASH_METHOD"], one_time=True)
+    db.session.add(user)
+    db.session.flush()
+    audit("account.created", actor=current_user, subject=user, address=request.remote_addr, role=user.role)
+    db.session.commit()
+    return one_time_slip(user, secret, reset=False)
+
+
+def people_page(roles, template: str):
+    """A searchable, paged list of accounts with these roles."""
+    q = request.args.get("q", "").strip()[:60]
+    page = max(request.args.get("page", 1, type=db_int), 1)
+    people = search_people(roles, q, page)
+    return render_template(template, people=people[:PAGE_SIZE], q=q, page=page, has_more=len(people) > PAGE_SIZE)
+
+
 def search_people(roles, q: str, page: int):
     query = select(User).where(User.role.in_(roles)).order_by(User.full_name)
     if q:  # % and _ typed in the box are searched as themselves, not as wildcards
@@ -47,11 +65,7 @@ def search_people(roles, q: str, page: int):
 
 @bp.route("/")
 def index():
-    q = request.args.get("q", "").strip()[:60]
-    page = max(request.args.get("page", 1, type=db_int), 1)
-    people = search_people([Role.LEARNER], q, page)
-    return render_template("people/index.html", people=people[:PAGE_SIZE], q=q, page=page,
-                           has_more=len(people) > PAGE_SIZE)
+    return people_page([Role.LEARNER], "people/index.html")
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -61,13 +75,7 @@ def new_learner():
         user = User(role=Role.LEARNER, created_by_id=current_user.id)
         form.apply_to(user)
         user.username = user.username or User.free_username(user.full_name)
-        secret = one_time_pin()
-        user.set_secret(secret, current_app.config["PASSWORD_HASH_METHOD"], one_time=True)
-        db.session.add(user)
-        db.session.flush()
-        audit("account.created", actor=current_user, subject=user, address=request.remote_addr, role=user.role)
-        db.session.commit()
-        return one_time_slip(user, secret, reset=False)
+        return create_with_one_time_secret(user, one_time_pin())
     return render_template("people/new_learner.html", form=form)
 
 
@@ -97,11 +105,7 @@ def one_time_passphrase() -> str:
 
 @admin_bp.route("/people")
 def people():
-    q = request.args.get("q", "").strip()[:60]
-    page = max(request.args.get("page", 1, type=db_int), 1)
-    staff = search_people([Role.ADMIN, Role.TRAINER, Role.LEARNER], q, page)
-    return render_template("admin/people.html", people=staff[:PAGE_SIZE], q=q, page=page,
-                           has_more=len(staff) > PAGE_SIZE)
+    return people_page([Role.ADMIN, Role.TRAINER, Role.LEARNER], "admin/people.html")
 
 
 @admin_bp.route("/people/new", methods=["GET", "POST"])
@@ -110,13 +114,7 @@ def new_staff():
     if form.validate_on_submit():
         user = User(role=form.role.data, email=form.email.data, created_by_id=current_user.id)
         form.apply_to(user)
-        secret = one_time_passphrase()
-        user.set_secret(secret, current_app.config["PASSWORD_HASH_METHOD"], one_time=True)
-        db.session.add(user)
-        db.session.flush()
-        audit("account.created", actor=current_user, subject=user, address=request.remote_addr, role=user.role)
-        db.session.commit()
-        return one_time_slip(user, secret, reset=False)
+        return create_with_one_time_secret(user, one_time_passphrase())
     return render_template("admin/new_staff.html", form=form)
 
 
