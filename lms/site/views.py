@@ -117,7 +117,9 @@ def security_headers(response):
     response.headers.setdefault("Referrer-Policy", "same-origin")  # a view may be stricter (verification)
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-    if current_user and current_user.is_authenticated:
+    # Read the session, not current_user: after the view's commit the user row is expired and asking
+    # current_user.is_authenticated (is_active) would cost one more query on every signed-in page.
+    if session.get("_user_id"):
         response.headers.setdefault("Cache-Control", "private, no-cache")
     return response
 
