@@ -196,3 +196,18 @@ def make_course(app):
         return result
 
     return make
+
+
+@pytest.fixture
+def enrol(app):
+    """Factory: enrol(user, course, **fields) -> enrolment id, written straight to the database."""
+    from lms.learning.models import Enrolment
+
+    def make(user, course, **fields):
+        with app.app_context():
+            enrolment = Enrolment(user_id=user.id, course_id=course.id, **fields)
+            db.session.add(enrolment)
+            db.session.commit()
+            return enrolment.id
+
+    return make

@@ -71,16 +71,12 @@ def all_at_once(count: int, call) -> list:
 
 
 @pytest.fixture
-def enrolled(app, make_user, make_course, server):
+def enrolled(app, make_user, make_course, enrol, server):
     """A learner enrolled in a new course; returns (cookie, course, enrolment id)."""
     def make(**course_fields):
         learner = make_user()
         course = make_course(**course_fields)
-        with app.app_context():
-            enrolment = Enrolment(user_id=learner.id, course_id=course.id)
-            db.session.add(enrolment)
-            db.session.commit()
-            enrolment_id = enrolment.id
+        enrolment_id = enrol(learner, course)
         return session_cookie(server, learner.username, learner.password), course, enrolment_id
     return make
 

@@ -11,18 +11,6 @@ from lms.learning.models import Enrolment, EnrolmentStatus, LessonCompletion
 
 
 @pytest.fixture
-def enrol(app):
-    """Factory: enrol(user, course, **fields) -> enrolment id, written straight to the database."""
-    def make(user, course, **fields):
-        with app.app_context():
-            enrolment = Enrolment(user_id=user.id, course_id=course.id, **fields)
-            db.session.add(enrolment)
-            db.session.commit()
-            return enrolment.id
-    return make
-
-
-@pytest.fixture
 def learner_in(make_user, make_course, enrol, client_for):
     """A learner enrolled in a 2x2 course with quizzes; returns (client, course, enrolment id)."""
     def make(**course_fields):

@@ -4,7 +4,6 @@ import re
 import uuid
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import select, update
 
 from lms.accounts.models import Cohort, User
@@ -14,17 +13,6 @@ from lms.learning.progress import check_completion
 from lms.learning.signals import enrolment_completed
 from lms.workshops.models import Attendance, Workshop
 from lms.workshops.signals import attendance_recorded
-
-
-@pytest.fixture
-def enrol(app):
-    def make(user, course, **fields):
-        with app.app_context():
-            enrolment = Enrolment(user_id=user.id, course_id=course.id, **fields)
-            db.session.add(enrolment)
-            db.session.commit()
-            return enrolment.id
-    return make
 
 
 def status_of(app, enrolment_id):

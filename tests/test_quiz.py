@@ -13,16 +13,12 @@ from lms.learning.signals import enrolment_completed
 
 
 @pytest.fixture
-def taking(app, make_user, make_course, client_for):
+def taking(app, make_user, make_course, enrol, client_for):
     """A learner enrolled in a course; returns (client, course, enrolment id, quiz url of the first quiz)."""
     def make(**course_fields):
         learner = make_user()
         course = make_course(**course_fields)
-        with app.app_context():
-            enrolment = Enrolment(user_id=learner.id, course_id=course.id)
-            db.session.add(enrolment)
-            db.session.commit()
-            enrolment_id = enrolment.id
+        enrolment_id = enrol(learner, course)
         return client_for(learner), course, enrolment_id, f"/aprender/{course.slug}/evaluacion/{course.quiz_ids[0]}"
     return make
 
