@@ -31,3 +31,21 @@ def test_each_role_lands_on_its_own_home(make_user, login, app):
 def test_signed_in_visitor_of_front_page_goes_home(client_for, make_user):
     client = client_for(make_user())
     assert client.get("/").headers["Location"] == "/inicio"
+
+
+def test_static_files_are_closed_for_full_and_not_modified_answers(client):
+    import gc
+
+    first = client.get("/static/css/site.css")
+    assert first.status_code == 200 and first.headers["ETag"]
+    again = client.get("/static/css/site.css", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    first.close()
+    again.close()
+    gc.collect()  # an open file would surface here as a ResourceWarning, which the suite turns into an error
+
+
+def test_a_range_request_for_a_static_file_gets_exactly_those_bytes(client):
+    whole = client.get("/static/css/site.css").data
+    part = client.get("/static/css/site.css", headers={"Range": "bytes=10-29", "Accept-Encoding": "identity"})
+    assert part.status_code == 206 and part.data == whole[10:30]

@@ -126,9 +126,10 @@ def security_headers(response):
 
 def buffer_static(response):
     """Read small static files into memory so compression can close the file (and compress them)."""
-    if request.endpoint == "static" and response.direct_passthrough and response.status_code == 200:
-        data = b"".join(response.response)
-        response.response.close()
+    if request.endpoint == "static" and response.direct_passthrough:
+        # Any status: a 304 or a request the browser abandoned must not leave the file open either.
+        data = b"" if response.status_code == 304 else b"".join(response.response)
+        getattr(response.response, "close", lambda: None)()
         response.direct_passthrough = False
         response.set_data(data)
     return response
