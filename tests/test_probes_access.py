@@ -18,6 +18,7 @@ from lms.courses.models import Course, Lesson, Media, Question
 from lms.extensions import db
 from lms.learning.models import Enrolment, QuizAttempt
 from lms.workshops.models import Attendance, Workshop
+from tests.test_security import concrete_urls
 
 # Object routes another trainer may use on purpose (each with the reason); every other one must refuse.
 OPEN_TO_EVERY_TRAINER = {
@@ -191,14 +192,7 @@ def csrf_token(client, path: str = "/login") -> str:
 
 
 def post_routes(app) -> list[str]:
-    urls = []
-    with app.test_request_context():
-        for rule in app.url_map.iter_rules():
-            if "POST" in rule.methods:
-                values = {arg: 1 if isinstance(rule._converters[arg], IntegerConverter) else "x"
-                          for arg in rule.arguments}
-                urls.append(url_for(rule.endpoint, **values))
-    return urls
+    return [url for _rule, url in concrete_urls(app, "POST")]
 
 
 def test_every_post_with_another_sessions_csrf_token_is_refused(make_app, make_user):

@@ -4,7 +4,7 @@ import re
 
 import pytest
 from flask import url_for
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import AnyConverter, IntegerConverter
 
 STAFF_PREFIXES = ("/manage", "/admin")
 ADMIN_PREFIXES = ("/admin",)
@@ -17,10 +17,18 @@ def concrete_urls(app, method: str):
         for rule in app.url_map.iter_rules():
             if method not in rule.methods or rule.endpoint == "static":
                 continue
-            values = {arg: 1 if isinstance(rule._converters[arg], IntegerConverter) else "x"
-                      for arg in rule.arguments}
+            values = {arg: placeholder(rule._converters[arg]) for arg in rule.arguments}
             urls.append((rule, url_for(rule.endpoint, **values)))
     return urls
+
+
+def placeholder(converter):
+    """A value the converter accepts: 1 for ids, the first choice of <any(...)>, else "x"."""
+    if isinstance(converter, IntegerConverter):
+        return 1
+    if isinstance(converter, AnyConverter):
+        return sorted(converter.items)[0]
+    return "x"
 
 
 def is_public(app, endpoint: str) -> bool:
