@@ -43,6 +43,7 @@ class Config:
     LANGUAGES = ("es", "en")
     SELF_REGISTRATION = env_bool("SELF_REGISTRATION", True)
     SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
+    SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12)  # a session ends this long after signing in, used or not
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", PUBLIC_BASE_URL.startswith("https://"))
@@ -51,6 +52,11 @@ class Config:
     TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)  # how many proxy hops to trust for X-Forwarded-*
     SIGNIN_FAILURES_PER_ACCOUNT = os.environ.get("SIGNIN_FAILURES_PER_ACCOUNT", "5 per 15 minutes")
     SIGNIN_FAILURES_PER_ADDRESS = os.environ.get("SIGNIN_FAILURES_PER_ADDRESS", "20 per 15 minutes")
+    # Wrong course keys and cohort codes, per person and per address (many women may share one mobile address).
+    CODE_FAILURES_PER_ACCOUNT = os.environ.get("CODE_FAILURES_PER_ACCOUNT", "5 per 15 minutes")
+    CODE_FAILURES_PER_ADDRESS = os.environ.get("CODE_FAILURES_PER_ADDRESS", "30 per 15 minutes")
+    REGISTRATIONS_PER_ADDRESS = os.environ.get("REGISTRATIONS_PER_ADDRESS", "10 per hour")
+    FORBIDDEN_LOGGED_PER_HOUR = env_int("FORBIDDEN_LOGGED_PER_HOUR", 20)  # 403s audited per person or address
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead: a slow 2G form must not expire
     SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600  # static URLs carry a content hash (static_url)

@@ -56,13 +56,13 @@ def _register_blueprints(app: Flask) -> None:
     from lms.accounts.cohorts import bp as cohorts_bp
     from lms.accounts.people import admin_bp
     from lms.accounts.people import bp as people_bp
-    from lms.accounts.privacy_views import bp as privacy_bp
     from lms.accounts.views import bp as accounts_bp
     from lms.authoring.views import bp as authoring_bp
     from lms.certificates.views import bp as certificates_bp
     from lms.courses.views import bp as courses_bp
     from lms.learning.teaching import bp as teaching_bp
     from lms.learning.views import bp as learning_bp
+    from lms.privacy.views import bp as privacy_bp
     from lms.reports.views import bp as reports_bp
     from lms.site.views import bp as site_bp
     from lms.site.views import register_error_pages

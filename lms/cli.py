@@ -96,8 +96,8 @@ def check_deploy(workers: int, hosts: int) -> None:
 @lms_cli.command("backup")
 @click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
 def backup_command(destination: Path) -> None:
-    """Back up the database to DESTINATION (SQLite online backup, or pg_dump)."""
-    saved = backup(current_app.config["SQLALCHEMY_DATABASE_URI"], destination)
+    """Back up the database and the uploaded files to DESTINATION (one .tar.gz file)."""
+    saved = backup(current_app.config["SQLALCHEMY_DATABASE_URI"], current_app.config["UPLOAD_FOLDER"], destination)
     click.echo(f"Respaldo guardado en {saved} ({saved.stat().st_size} bytes).")
 
 
@@ -105,10 +105,10 @@ def backup_command(destination: Path) -> None:
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.confirmation_option(prompt="Esto reemplaza todos los datos actuales. ¿Continuar?")
 def restore_command(source: Path) -> None:
-    """Replace the database's content with the backup SOURCE (stop the app first)."""
+    """Replace the database and the uploaded files with the backup SOURCE (stop the app first)."""
     db.session.remove()
     db.engine.dispose()
-    restore(current_app.config["SQLALCHEMY_DATABASE_URI"], source)
+    restore(current_app.config["SQLALCHEMY_DATABASE_URI"], current_app.config["UPLOAD_FOLDER"], source)
     click.echo(f"Datos restaurados desde {source}.")
 
 

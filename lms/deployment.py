@@ -4,6 +4,8 @@ import os
 import shutil
 import sqlite3
 import subprocess  # nosec B404 - runs pg_dump/pg_restore with fixed arguments, never a shell
+import tarfile
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from lms.accounts.models import User
 from lms.extensions import db
 
 MIN_SECRET_LENGTH = 32
+STATIC_FOLDER = Path(__file__).resolve().parent / "static"
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,10 @@ def deploy_problems(config, deployment: Deployment, demo_usernames) -> list[str]
                         "set RATELIMIT_STORAGE_URI=redis://...")
     if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and deployment.hosts > 1:
         problems.append("SQLite cannot be shared by several app hosts: use PostgreSQL (DATABASE_URL).")
+    uploads = Path(config["UPLOAD_FOLDER"]).resolve()
+    if uploads.is_relative_to(STATIC_FOLDER) or STATIC_FOLDER.is_relative_to(uploads):
+        problems.append(f"UPLOAD_FOLDER ({uploads}) is inside the app's static folder: uploaded files would be served "
+                        "to anyone, unchecked. Keep them outside it (default: instance/uploads).")
     if demo_usernames:
         problems.append(f"demo accounts are present ({', '.join(sorted(demo_usernames)[:5])}): delete them.")
     return problems
@@ -58,29 +65,59 @@ def _sqlite_path(url) -> Path:
     return Path(url.database)
 
 
-def backup(database_uri: str, destination: Path) -> Path:
-    """Copy the live database to `destination` (SQLite online backup, or pg_dump's custom format)."""
+SQLITE_MEMBER, PG_MEMBER, UPLOADS_MEMBER = "database.sqlite3", "database.pgdump", "uploads"
+
+
+def backup(database_uri: str, upload_folder: str | Path, destination: Path) -> Path:
+    """One archive (tar.gz) at `destination` with the database (SQLite online backup, or pg_dump's custom format)
+    and every uploaded file (lessons' audio, images, PDFs, covers)."""
     url = make_url(database_uri)
     destination.parent.mkdir(parents=True, exist_ok=True)
-    if url.get_backend_name() == "sqlite":
-        with sqlite3.connect(_sqlite_path(url)) as source, sqlite3.connect(destination) as target:
-            source.backup(target)
-        return destination
-    _pg(url, "pg_dump", "--format=custom", "--no-owner", f"--file={destination}", _libpq(url))
+    with tempfile.TemporaryDirectory() as work:
+        dump = Path(work) / (SQLITE_MEMBER if url.get_backend_name() == "sqlite" else PG_MEMBER)
+        if url.get_backend_name() == "sqlite":
+            with sqlite3.connect(_sqlite_path(url)) as source, sqlite3.connect(dump) as target:
+                source.backup(target)
+        else:
+            _pg(url, "pg_dump", "--format=custom", "--no-owner", f"--file={dump}", _libpq(url))
+        with tarfile.open(destination, "w:gz") as archive:
+            archive.add(dump, arcname=dump.name)
+            uploads = Path(upload_folder)
+            if uploads.is_dir():
+                archive.add(uploads, arcname=UPLOADS_MEMBER)
     return destination
 
 
-def restore(database_uri: str, source: Path) -> None:
-    """Replace the database's content with a backup made by `backup` (stop the app first)."""
+def restore(database_uri: str, upload_folder: str | Path, source: Path) -> None:
+    """Put back the database and the uploaded files of a backup made by `backup` (stop the app first).
+
+    The upload folder ends up holding exactly the backup's files.
+    """
     if not source.is_file():
         raise FileNotFoundError(source)
     url = make_url(database_uri)
-    if url.get_backend_name() == "sqlite":
-        with sqlite3.connect(source) as backup_db, sqlite3.connect(_sqlite_path(url)) as live:
-            backup_db.backup(live)
-        return
-    _pg(url, "pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", f"--dbname={_libpq(url)}",
-        str(source))
+    with tempfile.TemporaryDirectory() as work, tarfile.open(source, "r:gz") as archive:
+        archive.extractall(work, filter="data")  # no absolute paths, no '..', no links out of `work`
+        dump = Path(work) / (SQLITE_MEMBER if url.get_backend_name() == "sqlite" else PG_MEMBER)
+        if not dump.is_file():
+            raise ValueError(f"{source} has no {dump.name}: it is not a backup of this kind of database.")
+        if url.get_backend_name() == "sqlite":
+            with sqlite3.connect(dump) as backup_db, sqlite3.connect(_sqlite_path(url)) as live:
+                backup_db.backup(live)
+        else:
+            _pg(url, "pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
+                f"--dbname={_libpq(url)}", str(dump))
+        _replace_folder(Path(upload_folder), Path(work) / UPLOADS_MEMBER)
+
+
+def _replace_folder(target: Path, saved: Path) -> None:
+    """Make `target` hold exactly what `saved` holds (an empty folder when the backup had none)."""
+    if target.exists():
+        shutil.rmtree(target)
+    if saved.is_dir():
+        shutil.copytree(saved, target)
+    else:
+        target.mkdir(parents=True)
 
 
 def _libpq(url) -> str:

@@ -1,6 +1,7 @@
 """Flask extensions, created unbound and initialised by create_app()."""
 
 import sqlite3
+import unicodedata
 
 from flask import request
 from flask.sessions import SecureCookieSessionInterface
@@ -12,7 +13,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, event, func
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from werkzeug.routing import IntegerConverter
@@ -62,6 +63,24 @@ def db_id(value, default=None):
 def db_ids(values) -> list[int]:
     """The values that are ids (see db_int); the others are dropped."""
     return [number for number in map(db_id, values) if number is not None]
+
+
+# Spanish accents folded in SQL; upper case too, because SQLite's lower() only knows ASCII.
+ACCENT_FOLDS = tuple(zip("áéíóúüñÁÉÍÓÚÜÑàèìòùÀÈÌÒÙ", "aeiouunaeiouunaeiouaeiou", strict=True))
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, as searches compare: "Minería" -> "mineria"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def folded(column):
+    """The SQL twin of fold(): a text column lower-cased without Spanish accents, on SQLite and PostgreSQL."""
+    expression = func.lower(column)
+    for accented, plain in ACCENT_FOLDS:
+        expression = func.replace(expression, accented, plain)
+    return expression
 
 
 db = SQLAlchemy(model_class=Base)

@@ -14,10 +14,75 @@ def one_time_secret(page: str) -> str:
     return re.search(r'class="big mono">([^<]+)<', page).group(1)
 
 
-def test_sign_in_by_phone_number(make_user, login, app):
-    user = make_user(phone="987654321")
-    response = login(app.test_client(), "+51 987 654 321", user.password)
+def test_sign_in_by_phone_number_in_any_spelling(make_user, login, app):
+    user = make_user(phone="+51987654321")
+    for spelling in ("+51 987 654 321", "987654321", "987 654 321", "51987654321", "+51-987-654-321"):
+        response = login(app.test_client(), spelling, user.password)
+        assert response.headers["Location"] == "/inicio", spelling
+
+
+def test_six_wrong_pins_lock_the_account_whatever_identifier_is_typed_next(make_user, login, app):
+    """The lock is the account's, not the text's: after five failures by username, neither the phone in any
+    spelling nor the username gets in, even with the right PIN."""
+    user = make_user(phone="+51987654321")
+    for n, name in enumerate((user.username, "987654321", "+51 987 654 321", "987 654 321", user.username.upper())):
+        assert login(app.test_client(), name, f"mal-{n}-000").status_code == 200
+    for name in (user.username, "987654321", "+51987654321", "987-654-321", f"  {user.username} "):
+        assert login(app.test_client(), name, user.password).status_code == 429, name
+
+
+def test_a_username_that_looks_like_a_phone_is_refused_and_a_phone_never_reaches_another_account(
+        make_user, login, client_for, app):
+    owner = make_user(phone="+51912345678", password="pin-de-la-duena-1")
+    impostor = make_user(username="912345678", password="pin-de-la-duena-1")  # an account from before the rule
+    response = login(app.test_client(), "912 345 678", "pin-de-la-duena-1")
     assert response.headers["Location"] == "/inicio"
+    with app.app_context():
+        assert db.session.scalar(select(AuditEvent.subject_id).where(AuditEvent.action == "signin")) == owner.id
+    assert impostor.id != owner.id
+    staff = client_for(make_user(role="trainer"))
+    for username in ("987654321", "+51987654321", "9876543210"):
+        page = staff.post("/manage/people/new", data={"full_name": "Ana Poma", "username": username,
+                                                      "region": "puno", "language": "es"}).get_data(as_text=True)
+        assert "no puede ser un número de celular" in page, username
+
+
+def test_change_pin_form_is_throttled_like_sign_in(make_user, client_for, login, app):
+    user = make_user()
+    client = client_for(user)
+    for n in range(5):
+        page = client.post("/pin", data={"current": f"mal-{n}-000", "secret": "730592", "confirm": "730592"})
+        assert page.status_code == 200 and "Tu PIN actual no es correcto." in page.get_data(as_text=True)
+    locked = client.post("/pin", data={"current": user.password, "secret": "730592", "confirm": "730592"})
+    assert locked.status_code == 429
+    assert login(app.test_client(), user.username, user.password).status_code == 429, "one counter per account"
+    with app.app_context():
+        assert db.session.get(User, user.id).check_secret(user.password)
+
+
+def test_unknown_inactive_and_active_accounts_each_check_one_password_hash(make_user, login, app, monkeypatch):
+    """Equal work, so equal time, whatever the account: counted, not timed."""
+    import werkzeug.security
+
+    from lms.accounts import models, signin
+
+    calls = []
+    real = werkzeug.security.check_password_hash
+
+    def counting(hashed, secret):
+        calls.append(hashed)
+        return real(hashed, secret)
+
+    monkeypatch.setattr(models, "check_password_hash", counting)
+    monkeypatch.setattr(signin, "check_password_hash", counting)
+    active, inactive = make_user(), make_user(active=False)
+    for name in ("nadie.existe", inactive.username, active.username):
+        calls.clear()
+        assert login(app.test_client(), name, "un-pin-equivocado").status_code == 200
+        assert len(calls) == 1, name
+    calls.clear()
+    login(app.test_client(), inactive.username, inactive.password)
+    assert len(calls) == 1
 
 
 def test_unknown_user_and_wrong_pin_get_the_same_answer(make_user, login, client):
@@ -90,9 +155,10 @@ def test_a_trivial_new_pin_is_refused_with_the_reason(make_user, client_for):
 
 
 def test_trainer_resets_a_learner_pin_and_her_sessions_end(make_user, client_for, login, app):
-    learner = make_user()
+    trainer = make_user(role="trainer")
+    learner = make_user(created_by_id=trainer.id)
     her_phone = client_for(learner)
-    staff = client_for(make_user(role="trainer"))
+    staff = client_for(trainer)
     page = staff.post(f"/manage/people/{learner.id}/reset").get_data(as_text=True)
     assert her_phone.get("/inicio").headers["Location"].startswith("/login")
     assert login(app.test_client(), learner.username, learner.password).status_code == 200
@@ -105,12 +171,15 @@ def test_trainer_resets_a_learner_pin_and_her_sessions_end(make_user, client_for
         assert "secret" not in str(event.detail) and one_time_secret(page) not in str(event.detail)
 
 
-def test_trainer_cannot_reset_another_trainer_or_an_admin(make_user, client_for):
-    staff = client_for(make_user(role="trainer"))
-    for role in ("trainer", "admin"):
+def test_trainer_cannot_reset_another_trainer_an_admin_or_a_learner_she_does_not_teach(make_user, client_for, app):
+    trainer = make_user(role="trainer")
+    staff = client_for(trainer)
+    for role in ("trainer", "coordinator", "admin", "learner"):
         other = make_user(role=role)
-        assert staff.post(f"/manage/people/{other.id}/reset").status_code == 403
-        assert staff.get(f"/manage/people/{other.id}").status_code == 403
+        assert staff.post(f"/manage/people/{other.id}/reset").status_code == 404
+        assert staff.get(f"/manage/people/{other.id}").status_code == 404
+    with app.app_context():
+        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "pin.reset")) is None
 
 
 def test_a_session_cookie_copied_before_sign_out_does_not_work_after_it(make_user, client_for, app):
@@ -168,9 +237,8 @@ def test_registration_can_be_switched_off(app, client):
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
-    ("dni", "1234567", "El DNI tiene 8 números."),
-    ("phone", "12345", "celular peruano de 9 números"),
     ("full_name", "", "Escribe el nombre completo."),
+    ("birth_year", "1850", "Escribe un año entre 1920 y 2015."),
     ("region", "atlantida", "Opción inválida."),
 ])
 def test_profile_refuses_bad_input_and_keeps_the_rest(make_user, client_for, app, field, value, message):
@@ -183,9 +251,24 @@ def test_profile_refuses_bad_input_and_keeps_the_rest(make_user, client_for, app
         assert db.session.get(User, user.id).full_name == "Teresa Ticona"
 
 
+def test_her_own_profile_never_changes_her_dni_or_phone(make_user, client_for, app):
+    """DNI and phone are set by staff in person: a form that took them would say whether they exist."""
+    taken = make_user(dni="41234567", phone="+51911111111")
+    user = make_user(dni="40123456", phone="+51922222222")
+    client = client_for(user)
+    page = client.post("/perfil", data={"full_name": "Teresa Ticona", "region": "puno", "language": "es",
+                                        "dni": taken.dni, "phone": "911111111"})
+    assert page.headers["Location"] == "/perfil"
+    with app.app_context():
+        person = db.session.get(User, user.id)
+        assert (person.dni, person.phone) == ("40123456", "+51922222222")
+    assert "922 222 222" in client.get("/perfil").get_data(as_text=True)
+
+
 def test_dni_is_masked_for_trainers_and_whole_for_admins(make_user, client_for):
-    learner = make_user(dni="40123456")
-    trainer_view = client_for(make_user(role="trainer")).get(f"/manage/people/{learner.id}").get_data(as_text=True)
+    trainer = make_user(role="trainer")
+    learner = make_user(dni="40123456", created_by_id=trainer.id)
+    trainer_view = client_for(trainer).get(f"/manage/people/{learner.id}").get_data(as_text=True)
     admin_view = client_for(make_user(role="admin")).get(f"/manage/people/{learner.id}").get_data(as_text=True)
     assert "40123456" not in trainer_view and "456" in trainer_view
     assert "40123456" in admin_view

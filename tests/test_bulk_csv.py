@@ -52,7 +52,7 @@ def test_new_learners_get_accounts_one_time_pins_enrolment_and_cohort(trainer_co
     with app.app_context():
         maria = db.session.scalar(select(User).where(User.username == "maria.quispe"))
         assert maria.check_secret(rows[0][2]) and maria.must_change_pin and maria.created_by_id == trainer.id
-        assert (maria.phone, maria.dni, maria.region, maria.community) == ("987654321", "12345678", "puno",
+        assert (maria.phone, maria.dni, maria.region, maria.community) == ("+51987654321", "12345678", "puno",
                                                                           "La Rinconada")
         juana = db.session.scalar(select(User).where(User.username == "juana.ccori"))
         assert juana.region == "madre-de-dios"
@@ -67,8 +67,8 @@ def test_new_learners_get_accounts_one_time_pins_enrolment_and_cohort(trainer_co
 
 
 def test_existing_learners_by_username_are_enrolled_without_a_new_pin(trainer_course, make_user, app):
-    client, course, _t = trainer_course
-    learner = make_user(username="rosa.mamani", full_name="Rosa Mamani")
+    client, course, trainer = trainer_course
+    learner = make_user(username="rosa.mamani", full_name="Rosa Mamani", created_by_id=trainer.id)
     page = upload(client, course, "usuario\nRosa.Mamani\n").get_data(as_text=True)
     assert sheet_rows(page) == [] and "rosa.mamani" in page and "Ya tenían cuenta" in page
     with app.app_context():
@@ -76,8 +76,12 @@ def test_existing_learners_by_username_are_enrolled_without_a_new_pin(trainer_co
         assert db.session.scalar(select(Enrolment.method).where(Enrolment.user_id == learner.id)) == "csv"
 
 
+NOT_HERS = "Ninguna de tus participantes tiene el usuario «%s»."
+
+
 @pytest.mark.parametrize(("line", "field", "reason"), [
-    ("nadie.existe;;;;", "usuario", "No existe ninguna cuenta con el usuario «nadie.existe»."),
+    ("nadie.existe;;;;", "usuario", NOT_HERS % "nadie.existe"),
+    ("otra.learner;;;;", "usuario", NOT_HERS % "otra.learner"),  # exists, but another trainer's: the same answer
     (";;;;", None, None),  # a blank row is skipped, not an error
     (";Ana Poma;1234567;;", "dni", "El DNI tiene 8 números."),
     (";Ana Poma;;12345;", "celular", "Escribe un celular peruano de 9 números que empiece con 9."),
@@ -85,12 +89,13 @@ def test_existing_learners_by_username_are_enrolled_without_a_new_pin(trainer_co
     (";;;987654321;", "nombre", "Falta el nombre completo"),
     (";Ana Poma;11112222;;", "dni", "Ya hay una cuenta con este DNI"),
     (";Ana Poma;;912345678;", "celular", "Ya hay una cuenta con este celular"),
-    ("formadora.x;;;;", "usuario", "La cuenta «formadora.x» no es de una participante."),
+    ("formadora.x;;;;", "usuario", NOT_HERS % "formadora.x"),
 ])
 def test_each_bad_row_is_reported_with_row_field_and_reason(trainer_course, make_user, app, line, field, reason):
     client, course, _t = trainer_course
-    make_user(dni="11112222", phone="912345678")
+    make_user(dni="11112222", phone="+51912345678")
     make_user(role="trainer", username="formadora.x")
+    make_user(username="otra.learner")
     before = counts(app)
     page = upload(client, course, f"usuario;nombre;dni;celular;region\n;Eva Luna;;;puno\n{line}\n").get_data(
         as_text=True)
@@ -103,8 +108,8 @@ def test_each_bad_row_is_reported_with_row_field_and_reason(trainer_course, make
 
 
 def test_repeated_dni_phone_or_username_in_the_file_is_reported(trainer_course, make_user, app):
-    client, course, _t = trainer_course
-    make_user(username="ines.choque")
+    client, course, trainer = trainer_course
+    make_user(username="ines.choque", created_by_id=trainer.id)
     text = ("usuario,nombre,dni,celular\n"
             ",Ana Poma,44445555,\n"
             ",Eva Poma,44445555,\n"

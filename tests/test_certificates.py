@@ -259,7 +259,8 @@ def test_batch_pdf_has_one_page_per_valid_certificate(app, make_user, make_cours
     assert response.headers["Content-Disposition"] == f'attachment; filename="certificados-curso-{course.id}.pdf"'
 
 
-def test_cohort_batch_is_for_its_trainers_and_holds_its_members(app, make_user, make_course, award, client_for):
+def test_cohort_batch_is_for_its_trainers_and_holds_its_members_in_her_courses_only(app, make_user, make_course,
+                                                                                    award, client_for):
     lead, outsider, member = make_user(role="trainer"), make_user(role="trainer"), make_user()
     with app.app_context():
         cohort = Cohort(name="Pallaqueras La Rinconada 2026", trainers=[db.session.get(User, lead.id)],
@@ -267,11 +268,14 @@ def test_cohort_batch_is_for_its_trainers_and_holds_its_members(app, make_user, 
         db.session.add(cohort)
         db.session.commit()
         cohort_id = cohort.id
-    award(member, make_course())
-    award(make_user(), make_course())  # not in the cohort
+    hers = make_course(trainers=[lead])
+    award(member, hers)
+    award(member, make_course(title="Nuestros derechos"))  # a course the lead does not teach: not hers to print
+    award(make_user(), hers)  # not in the cohort
     assert client_for(outsider).get(f"/manage/certificates/cohort/{cohort_id}.pdf").status_code == 403
     response = client_for(lead).get(f"/manage/certificates/cohort/{cohort_id}.pdf")
-    assert len(PdfReader(io.BytesIO(response.data)).pages) == 1
+    pages = PdfReader(io.BytesIO(response.data)).pages
+    assert len(pages) == 1 and "Nuestros derechos" not in pages[0].extract_text()
 
 
 def test_batch_csv_neutralises_formulas_and_is_audited(app, make_user, make_course, award, client_for):
@@ -311,10 +315,9 @@ def test_my_certificate_slot_links_the_valid_certificate(app, make_user, make_co
         enrolments = [db.session.get(Enrolment, done.enrolment_id), db.session.get(Enrolment, pending.enrolment_id)]
         by_enrolment = certificates_by_enrolment(e.id for e in enrolments)
         template = app.jinja_env.get_template("certificates/_my_certificate.html")
-        for context in ({"enrolment_certificates": by_enrolment}, {}):
-            ready, waiting = (template.render(enrolment=e, **context) for e in enrolments)
-            assert f"/certificados/{done.cert_id}.pdf" in ready and "Descargar certificado (PDF · " in ready
-            assert "Tu certificado aparecerá aquí cuando completes el curso" in waiting
+        ready, waiting = (template.render(enrolment=e, enrolment_certificates=by_enrolment) for e in enrolments)
+        assert f"/certificados/{done.cert_id}.pdf" in ready and "Descargar certificado (PDF · " in ready
+        assert "Tu certificado aparecerá aquí cuando completes el curso" in waiting
 
 
 def test_certificates_for_many_enrolments_take_one_query(app, make_user, make_course, award):

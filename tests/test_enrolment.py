@@ -83,11 +83,13 @@ def test_a_course_without_key_has_no_key_page(make_user, make_course, client_for
 
 def test_trainer_finds_and_enrols_a_learner_in_her_course(make_user, make_course, client_for, app):
     trainer = make_user(role="trainer")
-    learner = make_user(full_name="Teresa Ticona Pari")
+    learner = make_user(full_name="Teresa Ticona Pari", created_by_id=trainer.id)
+    stranger = make_user(full_name="Rosa Ticona Mamani")  # someone else's learner: never found, never enrolled
     course = make_course(trainers=[trainer])
     staff = client_for(trainer)
     page = staff.get(f"/manage/teaching/{course.id}/inscribir?q=ticona").get_data(as_text=True)
-    assert "Teresa Ticona Pari" in page and "Inscribir" in page
+    assert "Teresa Ticona Pari" in page and "Inscribir" in page and "Rosa Ticona" not in page
+    assert staff.post(f"/manage/teaching/{course.id}/inscribir", data={"user_id": stranger.id}).status_code == 404
     response = staff.post(f"/manage/teaching/{course.id}/inscribir", data={"user_id": learner.id})
     assert response.headers["Location"] == f"/manage/teaching/{course.id}"
     enrolment = enrolment_of(app, learner.id, course.id)
@@ -139,7 +141,8 @@ def test_unenrolment_keeps_history_and_reenrolling_reactivates_the_same_row(make
 
 def test_trainer_creates_a_cohort_adds_and_removes_members(make_user, client_for, app):
     trainer, cotrainer = make_user(role="trainer"), make_user(role="trainer", full_name="Justa Taipe")
-    ana, eva = make_user(full_name="Ana Condori"), make_user(full_name="Eva Condori")
+    ana = make_user(full_name="Ana Condori", created_by_id=trainer.id)
+    eva = make_user(full_name="Eva Condori", created_by_id=trainer.id)
     staff = client_for(trainer)
     response = staff.post("/manage/cohorts/new", data={"name": "Pallaqueras La Rinconada 2026", "region": "puno",
                                                        "trainers": [cotrainer.id]})

@@ -76,8 +76,23 @@ def published(make_course, add_media, app):
 
 
 @pytest.fixture
-def learner(client_for, make_user):
-    return client_for(make_user())
+def learner(client_for, make_user, published, enrol):
+    """A learner enrolled in the published course (its files are for its learners)."""
+    user = make_user()
+    enrol(user, published)
+    return client_for(user)
+
+
+def test_a_course_file_is_refused_to_those_not_enrolled_and_to_a_withdrawn_learner(published, make_user, client_for,
+                                                                                  enrol):
+    """A course with a key keeps its files to those who knew the key: no signed-in stranger gets them by id."""
+    stranger = client_for(make_user())
+    withdrawn = make_user()
+    enrol(withdrawn, published, status="withdrawn")
+    other_trainer = client_for(make_user(role="trainer"))
+    for media_id in (published.audio, published.pdf, published.image):
+        for client in (stranger, client_for(withdrawn), other_trainer):
+            assert fetch(client, f"/media/{media_id}").status_code == 404
 
 
 def test_audio_range_request_returns_206_with_exactly_the_requested_bytes(learner, published):
@@ -124,9 +139,12 @@ def test_svg_or_html_rows_are_never_served_inline(learner, published, add_media,
 
 
 def test_draft_course_files_are_refused_to_learners_but_served_to_its_trainer(make_course, make_user, client_for,
-                                                                            add_media, learner):
+                                                                            add_media, learner, enrol):
     owner = make_user(role="trainer")
     draft = make_course(status="draft", trainers=[owner])
+    enrolled = make_user()
+    enrol(enrolled, draft)
+    learner = client_for(enrolled)  # even enrolled, a draft's files are not hers
     pdf = add_media(draft.id, "pdf", "application/pdf", PDF, "borrador.pdf")
     assert fetch(learner, f"/media/{pdf}").status_code == 404
     assert fetch(client_for(make_user(role="trainer")), f"/media/{pdf}").status_code == 404

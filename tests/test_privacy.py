@@ -93,7 +93,7 @@ def test_export_has_all_her_data_and_nothing_of_another_learner_nor_any_secret(a
 
 def test_export_leaves_out_who_acted_on_her_and_from_where(app, make_user, client_for, login):
     trainer = make_user(role="trainer")
-    learner = make_user()
+    learner = make_user(created_by_id=trainer.id)
     staff = client_for(trainer)
     staff.post(f"/manage/people/{learner.id}/reset", environ_base={"REMOTE_ADDR": "10.1.2.3"})
     with app.app_context():

@@ -148,7 +148,8 @@ def test_trainer_list_shows_progress_activity_best_scores_status_and_filters_by_
     enrol(ana, course)
     enrol(eva, course)
     with app.app_context():
-        db.session.add(Cohort(name="Grupo Ananea", members=[db.session.get(User, ana.id)]))
+        db.session.add(Cohort(name="Grupo Ananea", members=[db.session.get(User, ana.id)],
+                              trainers=[db.session.get(User, trainer.id)]))
         db.session.commit()
         cohort_id = db.session.scalar(select(Cohort.id))
     client = client_for(ana)

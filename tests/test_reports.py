@@ -171,10 +171,8 @@ def test_course_dashboard_numbers_agree_with_the_database_and_the_csv(app, known
 
 def test_cohort_filter_counts_only_the_cohorts_members(app, known_course, make_user, progress, client_for):
     trainer, course, people = known_course
-    leader = make_user(role="trainer")
-    cohort_id = progress.cohort("Pallaqueras 2026", trainers=[leader], members=[people["bea"], people["cel"]])
-    client = client_for(leader)
-    assert client.get(f"/manage/reports/courses/{course.id}").status_code == 403
+    cohort_id = progress.cohort("Pallaqueras 2026", trainers=[trainer], members=[people["bea"], people["cel"]])
+    client = client_for(trainer)
     tables, stats = page_tables(client.get(f"/manage/reports/courses/{course.id}?cohort={cohort_id}"))
     assert stats["summary"] == ["2", "1", "0", "0 %", "100 %", "2"]
     assert [row[0] for row in tables["grid"][1:]] == ["Beatriz Ccori", "Celia Ñahui"]
@@ -187,6 +185,24 @@ def test_cohort_filter_counts_only_the_cohorts_members(app, known_course, make_u
     other = client_for(make_user(role="trainer"))
     assert other.get(f"/manage/reports/cohorts/{cohort_id}").status_code == 403
     assert other.get(f"/manage/reports/courses/{course.id}?cohort={cohort_id}").status_code == 403
+
+
+def test_a_cohort_of_her_own_never_opens_another_trainers_course(app, known_course, make_user, progress,
+                                                                 client_for):
+    """Leading a cohort whose members take a course she does not teach shows her none of their records there."""
+    trainer, course, people = known_course
+    leader = make_user(role="trainer")
+    cohort_id = progress.cohort("Grupo de otra formadora", trainers=[leader], members=[people["bea"], people["cel"]])
+    client = client_for(leader)
+    assert client.get(f"/manage/reports/courses/{course.id}").status_code == 403
+    assert client.get(f"/manage/reports/courses/{course.id}?cohort={cohort_id}").status_code == 403
+    assert client.get(f"/manage/reports/courses/{course.id}/grid.csv?cohort={cohort_id}").status_code == 403
+    cohort_tables, _stats = page_tables(client.get(f"/manage/reports/cohorts/{cohort_id}"))
+    assert len(cohort_tables.get("courses", [])) <= 1, "no course she does not teach"
+    assert [row[:4] for row in cohort_tables["members"][1:]] == [["Beatriz Ccori", people["bea"].username, "0", "0"],
+                                                                 ["Celia Ñahui", people["cel"].username, "0", "0"]]
+    members_csv = csv_rows(client.get(f"/manage/reports/cohorts/{cohort_id}/members.csv"))
+    assert [row[2:4] for row in members_csv[1:]] == [["0", "0"], ["0", "0"]]
 
 
 def test_trainer_sees_only_her_own_courses(known_course, make_user, make_course, client_for):

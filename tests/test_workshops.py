@@ -122,15 +122,18 @@ def test_roster_sorted_by_name_without_closed_accounts_and_ticks_only_people_on_
     course = make_course(trainers=[trainer])
     zoila, ana, beatriz = (make_user(full_name=n) for n in ("Zoila Mamani", "Ángela Quispe", "Beatriz Ccori"))
     stranger, withdrawn, elsewhere = make_user(), make_user(), make_user(full_name="Otra Región")
-    closed = make_user(full_name="Cuenta Cerrada", active=False)
-    cohort_id = make_cohort("Pallaqueras La Rinconada", members=[zoila, ana, closed], trainers=[trainer])
-    enrol(course.id, [beatriz], cohort_id=cohort_id)
+    closed, left = make_user(full_name="Cuenta Cerrada", active=False), make_user(full_name="Ya No Está")
+    not_enrolled = make_user(full_name="Sin Inscribir")
+    cohort_id = make_cohort("Pallaqueras La Rinconada", members=[zoila, ana, beatriz, closed, withdrawn, not_enrolled],
+                            trainers=[trainer])
+    enrol(course.id, [zoila, ana, closed])
+    enrol(course.id, [beatriz, left], cohort_id=cohort_id)  # «left» was enrolled through the cohort, then left it
     enrol(course.id, [elsewhere])
     enrol(course.id, [withdrawn], cohort_id=cohort_id, status="withdrawn")
     client = client_for(trainer)
     workshop_id = create_session(client, course.id, cohort=cohort_id)
     page = client.get(f"/manage/workshops/{workshop_id}").get_data(as_text=True)
-    assert checkbox_ids(page) == [ana.id, beatriz.id, zoila.id]
+    assert checkbox_ids(page) == [ana.id, beatriz.id, zoila.id]  # the cohort's learners in the course, by name
     client.post(f"/manage/workshops/{workshop_id}", data={"present": [ana.id, stranger.id, "x"]})
     with app.app_context():
         marks = dict(db.session.execute(select(Attendance.user_id, Attendance.present)).all())
@@ -180,10 +183,10 @@ def test_csv_import_reports_every_bad_row_and_writes_nothing_then_a_good_file_is
     bad = ("usuario,presente\nmaria.quispe,si\nnadie.existe,si\njuana.ccori,quizas\n"
            f"{not_enrolled.username},si\nmaria.quispe,no\n,si\n")
     page = upload(client, workshop_id, bad).get_data(as_text=True)
-    assert "No se guardó nada" in page
-    for expected in ("Fila 3: no hay ninguna cuenta con el usuario «nadie.existe».",
+    assert "No se guardó nada" in page and "Rosa Tito" not in page  # never names someone off the list
+    for expected in ("Fila 3: nadie de la lista de este taller tiene ese usuario o DNI.",
                      "Fila 4: en «presente» escribe sí, no, 1, 0 o x.",
-                     "Fila 5: Rosa Tito no está en la lista de este taller.",
+                     "Fila 5: nadie de la lista de este taller tiene ese usuario o DNI.",
                      "Fila 6: esta persona ya aparece en la fila 2.", "Fila 7: falta el usuario o el DNI."):
         assert expected in page
     with app.app_context():

@@ -1,19 +1,19 @@
-"""Who may come in: sign-in with throttling, the app-wide sign-in guard and role guards."""
+"""Who may come in and what accounts' objects they may reach: guards, sessions, the cohort scope and loader.
+
+The scope model (docs/architecture.md, «Quién ve qué») is written once per package in its access.py:
+cohorts here; courses in courses/access.py; learners and their records in learning/access.py.
+"""
 
 import time
-from dataclasses import dataclass
 
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
-from limits import parse
-from werkzeug.security import check_password_hash, generate_password_hash
+from sqlalchemy import false, or_, select, true
 
-from lms.accounts.models import User, audit, utcnow
-from lms.extensions import limiter
+from lms.accounts.models import Cohort, Role, User, cohort_member, cohort_trainer
+from lms.extensions import db
 
-# Checked against when the account does not exist, so both failures take the same time.
-_DUMMY_HASH = generate_password_hash("not-a-real-secret", method="scrypt")
 # Endpoints a person with a one-time PIN may reach before choosing her own.
 PIN_CHANGE_ALLOWED = {"accounts.change_pin", "accounts.logout", "site.set_language", "static"}
 
@@ -24,44 +24,8 @@ def public(view):
     return view
 
 
-@dataclass(frozen=True)
-class SigninResult:
-    user: User | None
-    throttled: bool = False
-
-
-def _limits_and_keys(config, login: str, address: str):
-    return ((parse(config["SIGNIN_FAILURES_PER_ACCOUNT"]), ("signin-account", login.strip().lower())),
-            (parse(config["SIGNIN_FAILURES_PER_ADDRESS"]), ("signin-address", address)))
-
-
-def is_throttled(config, login: str, address: str) -> bool:
-    """True when this account or this address has failed too often lately."""
-    return any(not limiter.limiter.test(item, *key) for item, key in _limits_and_keys(config, login, address))
-
-
-def authenticate(config, login: str, secret: str, address: str) -> SigninResult:
-    """Check the credentials; unknown user and wrong secret fail alike. The caller commits."""
-    if is_throttled(config, login, address):
-        audit("signin.throttled", address=address)
-        return SigninResult(None, throttled=True)
-    user = User.find_for_signin(login)
-    if user is None:
-        check_password_hash(_DUMMY_HASH, secret)
-    if user is None or not user.active or not user.check_secret(secret):
-        for item, key in _limits_and_keys(config, login, address):
-            limiter.limiter.hit(item, *key)
-        audit("signin.failed", subject=user, address=address)
-        return SigninResult(None)
-    user.last_login_at = utcnow()
-    audit("signin", actor=user, subject=user, address=address)
-    return SigninResult(user)
-
-
 def load_user(user_id: str) -> User | None:
     """Flask-Login loader: the session holds 'id:token'; a rotated token means signed out."""
-    from lms.extensions import db
-
     raw_id, _sep, token = user_id.partition(":")
     user = db.session.get(User, int(raw_id)) if raw_id.isdigit() else None
     if user is None or not user.active or not token or token != user.session_token:
@@ -74,22 +38,29 @@ def _is_public_endpoint() -> bool:
     return request.endpoint is None or request.endpoint == "static" or getattr(view, "public", False)
 
 
-def _idle_too_long() -> bool:
-    """True when the signed-in person was inactive longer than allowed; refreshes the stamp."""
-    now, seen = int(time.time()), session.get("seen", 0)
-    if seen and now - seen > current_app.config["SESSION_IDLE_MINUTES"] * 60:
-        return True
+def mark_session_start() -> None:
+    """Stamp a new session with its start (for the absolute lifetime) and its last use."""
+    session["born"] = session["seen"] = int(time.time())
+
+
+def _session_expired() -> str | None:
+    """Why the signed-in person's session is over (too long idle, or too old), else None; refreshes the stamp."""
+    now, seen, born = int(time.time()), session.get("seen", 0), session.get("born", 0)
+    if now - born > current_app.config["SESSION_MAX_HOURS"] * 3600:
+        return _("Tu sesión se cerró porque pasaron muchas horas desde que entraste. Vuelve a entrar.")
+    if now - seen > current_app.config["SESSION_IDLE_MINUTES"] * 60:
+        return _("Tu sesión se cerró porque no la usaste por un tiempo. Vuelve a entrar.")
     if now - seen > 60:
         session["seen"] = now
-    return False
+    return None
 
 
 def signin_guard():
-    """App-wide: end idle sessions, send anonymous visitors to sign in, enforce a PIN change."""
-    if current_user.is_authenticated and _idle_too_long():
+    """App-wide: end idle or too old sessions, send anonymous visitors to sign in, enforce a PIN change."""
+    if current_user.is_authenticated and (reason := _session_expired()):
         logout_user()
         session.clear()
-        flash(_("Tu sesión se cerró porque no la usaste por un tiempo. Vuelve a entrar."), "info")
+        flash(reason, "info")
         return redirect(url_for("accounts.login"))
     if _is_public_endpoint():
         return None
@@ -100,6 +71,9 @@ def signin_guard():
     return None
 
 
+STAFF = (Role.ADMIN, Role.COORDINATOR, Role.TRAINER)
+
+
 def require_roles(*roles):
     """A blueprint guard that lets only these roles through (anonymous visitors are handled above)."""
     def guard():
@@ -108,9 +82,51 @@ def require_roles(*roles):
     return guard
 
 
+def require_admin(user: User) -> None:
+    """Network-wide settings, staff accounts, the audit log and erasure are for admins only."""
+    if not user.is_admin:
+        abort(403)
+
+
 def safe_next(target: str | None, default: str) -> str:
     """A local path to go back to, never another site (browsers drop tabs and newlines: «/⇥/evil» is «//evil»)."""
     if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
             and target.isprintable()):
         return target
     return default
+
+
+# ---- cohorts -----------------------------------------------------------------------------------------------
+
+def cohort_scope(user: User):
+    """The cohorts `user` manages: admins all; coordinators those of her regions and those she leads; trainers
+    those she leads; learners none."""
+    if user.is_admin:
+        return true()
+    if not user.is_staff:
+        return false()
+    led = Cohort.id.in_(select(cohort_trainer.c.cohort_id).where(cohort_trainer.c.user_id == user.id))
+    return or_(led, Cohort.region.in_(user.regions)) if user.is_coordinator else led
+
+
+def cohort_for(user: User, cohort_id: int) -> Cohort:
+    """A cohort `user` manages; 404 if missing, 403 if not hers."""
+    cohort = db.session.get(Cohort, cohort_id)
+    if cohort is None:
+        abort(404)
+    if not db.session.scalar(select(Cohort.id).where(Cohort.id == cohort.id, cohort_scope(user))):
+        abort(403)
+    return cohort
+
+
+def cohorts_of(user: User, name: str = "", limit: int | None = None) -> list[Cohort]:
+    """The cohorts `user` manages, by name, maybe only those whose name contains `name`."""
+    query = select(Cohort).where(cohort_scope(user)).order_by(Cohort.name)
+    if name:
+        query = query.where(Cohort.name.icontains(name, autoescape=True))
+    return list(db.session.scalars(query.limit(limit) if limit else query))
+
+
+def cohort_members(cohort_id: int):
+    """The ids of a cohort's members now (a select): what «the cohort's learners» means everywhere."""
+    return select(cohort_member.c.user_id).where(cohort_member.c.cohort_id == cohort_id)

@@ -1,4 +1,4 @@
-"""Cohorts: named groups of learners with a region and trainers; enrol a whole cohort in a course."""
+"""Cohorts (web): named groups of learners with a region and trainers; members, join codes, enrolling a cohort."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,18 +12,18 @@ from wtforms import SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from lms.accounts.access import require_roles
+from lms.accounts.access import STAFF, cohort_for, cohorts_of, require_roles
 from lms.accounts.forms import region_choices, strip
 from lms.accounts.models import Cohort, Role, User, audit, cohort_member
-from lms.accounts.people import PAGE_SIZE, search_people
-from lms.courses.models import Course
+from lms.courses.access import courses_of
 from lms.extensions import db, db_ids
 from lms.learning import enrolling
+from lms.learning.access import find_learners, in_learner_scope
 from lms.learning.forms import EnrolInCourseForm
-from lms.learning.teaching import flash_cohort_enrolled
 
 bp = Blueprint("cohorts", __name__, url_prefix="/manage/cohorts")
-bp.before_request(require_roles(Role.TRAINER, Role.ADMIN))
+bp.before_request(require_roles(*STAFF))
+PAGE_SIZE = 50
 
 
 class CohortForm(FlaskForm):
@@ -35,29 +35,25 @@ class CohortForm(FlaskForm):
                                    option_widget=CheckboxInput(), render_kw={"class": "checks"})
 
 
-def cohort_for(user: User, cohort_id: int) -> Cohort:
-    """A cohort `user` leads (admins: any); 404 if missing, 403 if not hers."""
-    cohort = db.session.get(Cohort, cohort_id)
-    if cohort is None:
-        abort(404)
-    if not cohort.is_led_by(user):
-        abort(403)
-    return cohort
-
-
 def _form(cohort: Cohort | None = None) -> CohortForm:
     form = CohortForm(obj=cohort)
     if not form.is_submitted():
         form.trainers.data = [t.id for t in cohort.trainers] if cohort else [current_user.id]
-    trainers = db.session.scalars(select(User).where(User.role == Role.TRAINER, User.active.is_(True))
+    trainers = db.session.scalars(select(User).where(User.role.in_([Role.TRAINER, Role.COORDINATOR]),
+                                                     User.active.is_(True))
                                   .order_by(User.full_name)).all()
     form.trainers.choices = [(t.id, t.full_name) for t in trainers]
     return form
 
 
 def _save(form: CohortForm, cohort: Cohort) -> bool:
-    """Copy the form onto the cohort in a savepoint; False (with a message) when the name is taken."""
-    chosen = set(form.trainers.data or []) | ({current_user.id} if not current_user.is_admin else set())
+    """Copy the form onto the cohort in a savepoint; False (with a message) when the name is taken or the region
+    is outside a coordinator's."""
+    moved = cohort.id is None or (form.region.data or None) != cohort.region
+    if current_user.is_coordinator and moved and form.region.data not in current_user.regions:
+        form.region.errors.append(_("Elige una de tus regiones."))
+        return False
+    chosen = set(form.trainers.data or []) | ({current_user.id} if current_user.role == Role.TRAINER else set())
     try:
         with db.session.begin_nested():
             cohort.name, cohort.region = form.name.data, form.region.data or None
@@ -71,10 +67,7 @@ def _save(form: CohortForm, cohort: Cohort) -> bool:
 
 @bp.route("/")
 def index():
-    query = select(Cohort).order_by(Cohort.name)
-    if not current_user.is_admin:
-        query = query.where(Cohort.trainers.any(User.id == current_user.id))
-    cohorts = db.session.scalars(query).all()
+    cohorts = cohorts_of(current_user)
     sizes = dict(db.session.execute(select(cohort_member.c.cohort_id, func.count()).where(
         cohort_member.c.cohort_id.in_([c.id for c in cohorts])).group_by(cohort_member.c.cohort_id)).all())
     return render_template("cohorts/index.html", cohorts=cohorts, sizes=sizes)
@@ -85,6 +78,7 @@ def new():
     form = _form()
     if form.validate_on_submit():
         cohort = Cohort()
+        cohort.new_join_code()
         if _save(form, cohort):
             audit("cohort.created", actor=current_user, address=request.remote_addr, cohort=cohort.id)
             db.session.commit()
@@ -105,20 +99,17 @@ def edit(cohort_id):
 
 
 def _course_form() -> EnrolInCourseForm:
-    query = select(Course).order_by(Course.title)
-    if not current_user.is_admin:
-        query = query.where(Course.trainers.any(User.id == current_user.id))
     form = EnrolInCourseForm()
-    form.course_id.choices = [(c.id, c.title) for c in db.session.scalars(query)]
+    form.course_id.choices = [(c.id, c.title) for c in courses_of(current_user, archived=False)]
     return form
 
 
 @bp.route("/<int:cohort_id>")
 def show(cohort_id):
-    """Members (with «Quitar»), a search to add learners, and «inscribir el grupo en un curso»."""
+    """Members (with «Quitar»), the join code, a search among her learners, «inscribir el grupo en un curso»."""
     cohort = cohort_for(current_user, cohort_id)
     q = request.args.get("q", "").strip()[:60]
-    found = search_people([Role.LEARNER], q, 1)[:PAGE_SIZE] if q else []
+    found = find_learners(current_user, q, PAGE_SIZE) if q else []
     member_ids = {m.id for m in cohort.members}
     return render_template("cohorts/show.html", cohort=cohort, q=q, found=found, member_ids=member_ids,
                            course_form=_course_form())
@@ -127,9 +118,8 @@ def show(cohort_id):
 @bp.route("/<int:cohort_id>/members", methods=["POST"])
 def add_members(cohort_id):
     cohort = cohort_for(current_user, cohort_id)
-    ids = db_ids(request.form.getlist("user_id"))
-    learners = db.session.scalars(select(User.id).where(User.id.in_(ids), User.role == Role.LEARNER)).all()
-    added = sum(enrolling.add_member(cohort, user_id) for user_id in learners)
+    learners = in_learner_scope(current_user, db_ids(request.form.getlist("user_id")))  # never someone else's
+    added = sum(cohort.add_member(user_id) for user_id in learners)
     db.session.commit()
     flash(ngettext("%(num)d participante añadida al grupo.", "%(num)d participantes añadidas al grupo.", added),
           "success")
@@ -140,6 +130,8 @@ def add_members(cohort_id):
 def remove_member(cohort_id, user_id):
     """Take a learner out of the cohort; her enrolments stay."""
     cohort = cohort_for(current_user, cohort_id)
+    audit("cohort.member_removed", actor=current_user, address=request.remote_addr, cohort=cohort.id,
+          member=user_id)
     db.session.execute(delete(cohort_member).where(cohort_member.c.cohort_id == cohort.id,
                                                    cohort_member.c.user_id == user_id))
     db.session.commit()
@@ -154,8 +146,19 @@ def enrol(cohort_id):
     form = _course_form()
     if not form.validate_on_submit():
         abort(400)
-    course = db.session.get(Course, form.course_id.data)
+    course = next(c for c in courses_of(current_user) if c.id == form.course_id.data)
     count = enrolling.enrol_cohort(cohort, course, current_user, request.remote_addr)
     db.session.commit()
-    flash_cohort_enrolled(cohort, count)
+    flash(enrolling.cohort_enrolled_message(cohort, count), "success")
     return redirect(url_for("teaching.course", course_id=course.id, cohort=cohort.id))
+
+
+@bp.route("/<int:cohort_id>/code", methods=["POST"])
+def new_code(cohort_id):
+    """A new join code: the old one stops working (when it was given to the wrong people)."""
+    cohort = cohort_for(current_user, cohort_id)
+    cohort.new_join_code()
+    audit("cohort.code_changed", actor=current_user, address=request.remote_addr, cohort=cohort.id)
+    db.session.commit()
+    flash(_("Nuevo código del grupo: %(code)s. El anterior ya no sirve.", code=cohort.join_code_display), "success")
+    return redirect(url_for(".show", cohort_id=cohort.id))

@@ -3,11 +3,12 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
-from lms.accounts.models import LANGUAGE_NAMES, REGIONS, ROLE_LABELS, Role, User, normalise_phone
+from lms.accounts.models import LANGUAGE_NAMES, REGIONS, ROLE_LABELS, Role, User, looks_like_phone, normalise_phone
 from lms.extensions import db
 
 USERNAME_RE = r"^[a-z0-9][a-z0-9._-]{2,39}$"
@@ -37,8 +38,15 @@ def clean_phone(form, field):
     if field.data:
         phone = normalise_phone(field.data)
         if phone is None:
-            raise ValidationError(_l("Escribe un celular peruano de 9 números que empiece con 9."))
+            raise ValidationError(_l("Escribe un celular de 9 números que empiece con 9 (o con + y el código de "
+                                     "otro país)."))
         field.data = phone
+
+
+def not_a_phone(form, field):
+    """A username that looks like a phone number would make «entrar con el celular» ambiguous."""
+    if field.data and looks_like_phone(field.data):
+        raise ValidationError(_l("El usuario no puede ser un número de celular. Usa letras, por ejemplo maria.quispe"))
 
 
 def strip(value):
@@ -52,6 +60,12 @@ def lower_strip(value):
 def empty_to_none(value):
     value = strip(value)
     return value or None
+
+
+class JoinCohortForm(FlaskForm):
+    code = StringField(_l("Código del grupo"),
+                       description=_l("El código que te dio tu formadora, por ejemplo K7Q-X4M."),
+                       validators=[DataRequired(_l("Escribe el código del grupo.")), Length(max=20)])
 
 
 class LoginForm(FlaskForm):
@@ -77,16 +91,14 @@ class ChangeSecretForm(NewSecretForm):
                             validators=[DataRequired(_l("Escribe tu PIN actual."))])
 
 
-class PersonForm(FlaskForm):
-    """The profile fields every account has; subclasses add what their page needs."""
+class ProfileForm(FlaskForm):
+    """What a person edits of herself. DNI and phone are not here: they are checked against every account,
+    so a form that took them would tell anyone whether a DNI or a phone has an account. Staff set them."""
 
     own_id = None
     full_name = StringField(_l("Nombre completo"), filters=[strip],
                             description=_l("Así aparecerá en tus certificados."),
                             validators=[DataRequired(_l("Escribe el nombre completo.")), Length(max=120)])
-    dni = StringField(_l("DNI (opcional)"), filters=[empty_to_none],
-                      validators=[Optional(), Regexp(r"^\d{8}$", message=_l("El DNI tiene 8 números."))])
-    phone = StringField(_l("Celular (opcional)"), filters=[empty_to_none], validators=[Optional(), clean_phone])
     birth_year = IntegerField(_l("Año de nacimiento (opcional)"), validators=[
         Optional(), NumberRange(1920, 2015, _l("Escribe un año entre 1920 y 2015."))])
     region = SelectField(_l("Región"), choices=region_choices, validate_choice=True,
@@ -98,8 +110,7 @@ class PersonForm(FlaskForm):
                                validators=[Length(max=120)])
     language = SelectField(_l("Idioma preferido"), choices=language_choices, default="es")
 
-    PROFILE_FIELDS = ("full_name", "dni", "phone", "birth_year", "region", "community", "organisation",
-                      "language")
+    PROFILE_FIELDS = ("full_name", "birth_year", "region", "community", "organisation", "language")
 
     def apply_to(self, user: User) -> None:
         """Copy the profile fields (and the username, where the form has one) onto the account."""
@@ -107,6 +118,16 @@ class PersonForm(FlaskForm):
             value = self[name].data
             if name != "username" or value:
                 setattr(user, name, value)
+
+
+class PersonForm(ProfileForm):
+    """An account as staff fill it in: the profile plus DNI and phone, each unique."""
+
+    dni = StringField(_l("DNI (opcional)"), filters=[empty_to_none],
+                      validators=[Optional(), Regexp(r"^\d{8}$", message=_l("El DNI tiene 8 números."))])
+    phone = StringField(_l("Celular (opcional)"), filters=[empty_to_none], validators=[Optional(), clean_phone])
+
+    PROFILE_FIELDS = ProfileForm.PROFILE_FIELDS + ("dni", "phone")
 
     def validate_dni(self, field):
         _unique(User.dni, _l("Ya hay una cuenta con ese DNI."))(self, field)
@@ -120,13 +141,14 @@ class UsernameMixin:
                            description=_l("Minúsculas, números, punto o guion. Ejemplo: maria.quispe"),
                            validators=[DataRequired(_l("Escribe un nombre de usuario.")),
                                        Regexp(USERNAME_RE, message=_l(
-                                           "El usuario lleva de 3 a 40 letras minúsculas, números, punto o guion."))])
+                                           "El usuario lleva de 3 a 40 letras minúsculas, números, punto o guion.")),
+                                       not_a_phone])
 
     def validate_username(self, field):
         _unique(User.username, _l("Ese usuario ya existe. Elige otro."))(self, field)
 
 
-class RegisterForm(UsernameMixin, PersonForm, NewSecretForm):
+class RegisterForm(UsernameMixin, ProfileForm, NewSecretForm):
     consent = BooleanField(_l("Acepto que la Red guarde y use mis datos para la formación, según la Ley 29733."),
                            validators=[DataRequired(_l("Para registrarte debes aceptar el uso de tus datos."))])
 
@@ -137,7 +159,7 @@ class LearnerForm(PersonForm):
     username = StringField(_l("Usuario (opcional)"), filters=[lower_strip],
                            description=_l("Si lo dejas vacío, se crea con el nombre."),
                            validators=[Optional(), Regexp(USERNAME_RE, message=_l(
-                               "El usuario lleva de 3 a 40 letras minúsculas, números, punto o guion."))])
+                               "El usuario lleva de 3 a 40 letras minúsculas, números, punto o guion.")), not_a_phone])
     region = SelectField(_l("Región"), choices=region_choices, validate_choice=True,
                          validators=[DataRequired(_l("Elige la región."))])
 
@@ -149,10 +171,21 @@ class StaffForm(UsernameMixin, PersonForm):
     email = StringField(_l("Correo (opcional)"), filters=[empty_to_none],
                         validators=[Optional(), Length(max=254),
                                     Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Escribe un correo válido."))])
-    role = SelectField(_l("Rol"), choices=[SelectChoice(Role.TRAINER.value, _l("Formadora")),
-                                           SelectChoice(Role.ADMIN.value, _l("Administradora"))])
+    role = SelectField(_l("Rol"), choices=[SelectChoice(r.value, ROLE_LABELS[r])
+                                           for r in (Role.TRAINER, Role.COORDINATOR, Role.ADMIN)])
+    regions = SelectMultipleField(_l("Regiones que coordina"), choices=[SelectChoice(k, v) for k, v in REGIONS.items()],
+                                  description=_l("Solo para coordinadoras regionales."),
+                                  widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+                                  render_kw={"class": "checks"})
+
+    def validate_regions(self, field):
+        if self.role.data == Role.COORDINATOR and not field.data:
+            raise ValidationError(_l("Elige al menos una región para la coordinadora."))
 
 
 class RoleForm(FlaskForm):
     role = SelectField(_l("Rol"), choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()])
+    regions = StaffForm.regions
     active = BooleanField(_l("Cuenta activa"))
+
+    validate_regions = StaffForm.validate_regions

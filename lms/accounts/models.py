@@ -5,9 +5,11 @@ import unicodedata
 from datetime import UTC, datetime
 from enum import StrEnum
 
+import phonenumbers
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, String, select
+from sqlalchemy import JSON, ForeignKey, String, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -20,6 +22,7 @@ def utcnow() -> datetime:
 
 class Role(StrEnum):
     ADMIN = "admin"
+    COORDINATOR = "coordinator"  # an admin's powers over the people, courses and reports of her regions
     TRAINER = "trainer"
     LEARNER = "learner"
 
@@ -28,8 +31,9 @@ class Role(StrEnum):
         return str(ROLE_LABELS[self])
 
 
-ROLE_LABELS = {Role.ADMIN: _l("Administradora"), Role.TRAINER: _l("Formadora"), Role.LEARNER: _l("Participante")}
-STAFF_ROLES = frozenset({Role.ADMIN, Role.TRAINER})
+ROLE_LABELS = {Role.ADMIN: _l("Administradora"), Role.COORDINATOR: _l("Coordinadora regional"),
+               Role.TRAINER: _l("Formadora"), Role.LEARNER: _l("Participante")}
+STAFF_ROLES = frozenset({Role.ADMIN, Role.COORDINATOR, Role.TRAINER})
 
 # Peru's departments (and Callao): the network's four regions first, then the rest alphabetically.
 REGIONS = {
@@ -47,6 +51,17 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(16)
 
 
+class AccountClash(Exception):
+    """Another account took this username, DNI or phone while this one was being saved."""
+
+
+class CoordinatorRegion(db.Model):
+    """A region a regional coordinator looks after (one row per coordinator and region)."""
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    region: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
 class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(40), unique=True)
@@ -57,7 +72,7 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
     active: Mapped[bool] = mapped_column(default=True)
     email: Mapped[str | None] = mapped_column(String(254))
-    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)  # E.164: +51987654321
     dni: Mapped[str | None] = mapped_column(String(8), unique=True)
     birth_year: Mapped[int | None]
     region: Mapped[str | None] = mapped_column(String(20))
@@ -68,6 +83,10 @@ class User(UserMixin, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    anonymised_at: Mapped[datetime | None]
+
+    region_rows: Mapped[list[CoordinatorRegion]] = relationship(cascade="all, delete-orphan",
+                                                                order_by=CoordinatorRegion.region)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
@@ -89,6 +108,19 @@ class User(UserMixin, db.Model):
         return self.role == Role.ADMIN
 
     @property
+    def is_coordinator(self) -> bool:
+        return self.role == Role.COORDINATOR
+
+    @property
+    def regions(self) -> list[str]:
+        """The regions a coordinator looks after (nobody else has any)."""
+        return [row.region for row in self.region_rows] if self.is_coordinator else []
+
+    @property
+    def is_anonymised(self) -> bool:
+        return self.anonymised_at is not None
+
+    @property
     def role_label(self) -> str:
         return Role(self.role).label
 
@@ -99,6 +131,10 @@ class User(UserMixin, db.Model):
     @property
     def masked_dni(self) -> str:
         return f"••••{self.dni[-3:]}" if self.dni else ""
+
+    @property
+    def phone_display(self) -> str:
+        return display_phone(self.phone)
 
     def set_secret(self, secret: str, method: str, one_time: bool = False) -> None:
         """Store a PIN or passphrase hash; a new secret ends every open session."""
@@ -113,23 +149,44 @@ class User(UserMixin, db.Model):
         self.session_token = new_session_token()
 
     @classmethod
-    def free_username(cls, full_name: str) -> str:
+    def free_username(cls, full_name: str, salt: str = "") -> str:
         """A username made from the first name and first surname, numbered if taken: maria.quispe2."""
-        words = [w for w in _ascii_words(full_name) if w][:2] or ["participante"]
-        base = ".".join(words)[:34]
+        words = [w for w in _ascii_words(full_name) if w][:2]
+        base = (".".join(words)[:30] if words and not "".join(words).isdigit() else "participante") + salt
         taken = set(db.session.scalars(select(cls.username).where(cls.username.like(f"{base}%"))))
         candidates = [base] + [f"{base}{n}" for n in range(2, len(taken) + 3)]
         return next(name for name in candidates if name not in taken)
 
     @classmethod
     def find_for_signin(cls, login: str) -> "User | None":
-        """The account whose username, or phone number, is `login`."""
+        """The account `login` names: a phone number finds the account with that phone (never a username
+        that merely looks like one, unless no account has that phone); anything else is a username."""
         login = login.strip().lower()
         phone = normalise_phone(login)
-        query = select(cls).where(cls.username == login)
         if phone:
-            query = select(cls).where((cls.username == login) | (cls.phone == phone))
-        return db.session.scalars(query.limit(1)).first()
+            user = db.session.scalars(select(cls).where(cls.phone == phone)).first()
+            if user is not None:
+                return user
+        return db.session.scalars(select(cls).where(cls.username == login)).first()
+
+    def add_new(self, name_for_username: str | None = None) -> None:
+        """Insert this new account; with `name_for_username`, under the first free username made from it.
+
+        Two imports may pick the same free name at once: the loser of the race draws again (AccountClash when
+        what clashes is not the username, e.g. a DNI two files share).
+        """
+        for attempt in range(6):
+            if name_for_username is not None:
+                self.username = User.free_username(name_for_username, "" if attempt < 3 else secrets.token_hex(2))
+            try:
+                with db.session.begin_nested():
+                    db.session.add(self)
+                return
+            except IntegrityError:
+                if name_for_username is None or db.session.scalar(
+                        select(User.id).where(User.username == self.username)) is None:
+                    raise AccountClash from None
+        raise AccountClash
 
 
 def _ascii_words(text: str) -> list[str]:
@@ -137,12 +194,41 @@ def _ascii_words(text: str) -> list[str]:
     return ["".join(ch for ch in word if ch.isalnum()) for word in plain.split()]
 
 
-def normalise_phone(value: str) -> str | None:
-    """Digits of a Peruvian mobile number without the +51 prefix, or None if it is not one."""
+def normalise_phone(value: str | None) -> str | None:
+    """A mobile number in E.164 (+51987654321), Peruvian unless it starts with +; None if it is not one."""
+    text = (value or "").strip()
+    if not text or len(text) > 24 or not any(ch.isdigit() for ch in text):
+        return None
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if not text.startswith("+") and len(digits) == 11 and digits.startswith("51"):
+        text = "+" + digits  # 51987654321 typed without the plus
+    try:
+        number = phonenumbers.parse(text, "PE")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in (
+            phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def looks_like_phone(value: str) -> bool:
+    """True for text a person could mean as a phone number (a username must never look like one)."""
     digits = "".join(ch for ch in value if ch.isdigit())
-    if value.strip().startswith("+51") or (len(digits) == 11 and digits.startswith("51")):
-        digits = digits[2:]
-    return digits if len(digits) == 9 and digits.startswith("9") else None
+    return normalise_phone(value) is not None or (len(digits) >= 7 and len(digits) >= len(value.strip()) - 3)
+
+
+def display_phone(phone: str | None) -> str:
+    """A stored phone as people write it: 987 654 321 for Peru, +591 … for other countries."""
+    if not phone:
+        return ""
+    try:
+        number = phonenumbers.parse(phone, "PE")
+    except phonenumbers.NumberParseException:
+        return phone
+    style = phonenumbers.PhoneNumberFormat.NATIONAL if number.country_code == 51 else \
+        phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    return phonenumbers.format_number(number, style)
 
 
 class AuditEvent(db.Model):
@@ -178,12 +264,25 @@ cohort_member = db.Table(
 )
 
 
+# Cohort join codes: no look-alikes (0/O, 1/I/L), easy to read aloud and type on a phone.
+JOIN_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_join_code() -> str:
+    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(6))
+
+
+def normalise_join_code(value: str) -> str:
+    return "".join(ch for ch in (value or "").upper() if ch.isalnum())[:12]
+
+
 class Cohort(db.Model):
     """A named group of learners with a region and trainers, e.g. «Pallaqueras La Rinconada 2026»."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
-    region: Mapped[str | None] = mapped_column(String(20))
+    region: Mapped[str | None] = mapped_column(String(20), index=True)
+    join_code: Mapped[str | None] = mapped_column(String(12), unique=True)  # a learner types it to join
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     trainers: Mapped[list[User]] = relationship(secondary=cohort_trainer, order_by=User.full_name)
@@ -193,5 +292,24 @@ class Cohort(db.Model):
     def region_name(self) -> str:
         return REGIONS.get(self.region or "", "")
 
-    def is_led_by(self, user: User) -> bool:
-        return user.is_admin or any(trainer.id == user.id for trainer in self.trainers)
+    def add_member(self, user_id: int) -> bool:
+        """Put a learner in this cohort (insert-or-ignore); True if she was not in it."""
+        try:
+            with db.session.begin_nested():
+                db.session.execute(insert(cohort_member).values(cohort_id=self.id, user_id=user_id))
+            return True
+        except IntegrityError:
+            return False
+
+    def new_join_code(self) -> None:
+        """Give the cohort a fresh join code (the old one stops working); retried on the rare clash."""
+        for _attempt in range(5):
+            code = new_join_code()
+            if db.session.scalar(select(Cohort.id).where(Cohort.join_code == code)) is None:
+                self.join_code = code
+                return
+        raise RuntimeError("could not draw a free join code")
+
+    @property
+    def join_code_display(self) -> str:
+        return f"{self.join_code[:3]}-{self.join_code[3:]}" if self.join_code else ""

@@ -1,33 +1,24 @@
-"""Trainers create learners and reset their PINs; admins manage trainers and roles."""
+"""People (web): staff create learners and reset the PINs of the learners they teach; admins manage the team."""
+
+import secrets
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from lms.accounts.access import require_roles
+from lms.accounts.access import STAFF, require_roles
 from lms.accounts.forms import LearnerForm, RoleForm, StaffForm
-from lms.accounts.models import Role, User, audit
+from lms.accounts.models import CoordinatorRegion, Role, User, audit
 from lms.accounts.pins import one_time_pin
-from lms.extensions import db, db_int
+from lms.extensions import db, db_int, fold, folded
+from lms.learning.access import find_learners, learner_for
 
 bp = Blueprint("people", __name__, url_prefix="/manage/people")
-bp.before_request(require_roles(Role.TRAINER, Role.ADMIN))
+bp.before_request(require_roles(*STAFF))
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
 admin_bp.before_request(require_roles(Role.ADMIN))
 PAGE_SIZE = 50
-
-
-def person_for_management(actor: User, user_id: int) -> User:
-    """The account `actor` may manage: trainers manage learners only, admins everyone but themselves."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    if actor.is_admin and user.id != actor.id:
-        return user
-    if user.role != Role.LEARNER or actor.role != Role.TRAINER:
-        abort(403)
-    return user
 
 
 def one_time_slip(user: User, secret: str, reset: bool):
@@ -37,35 +28,26 @@ def one_time_slip(user: User, secret: str, reset: bool):
     return response
 
 
-def create_with_one_time_secret(user: User, secret: str):
+def create_with_one_time_secret(user: User, secret: str, name_for_username: str | None = None):
     """Save a new account whose secret must be replaced at first sign-in, and show that secret once."""
     user.set_secret(secret, current_app.config["PASSWORD_HASH_METHOD"], one_time=True)
-    db.session.add(user)
-    db.session.flush()
+    user.add_new(name_for_username)
     audit("account.created", actor=current_user, subject=user, address=request.remote_addr, role=user.role)
     db.session.commit()
     return one_time_slip(user, secret, reset=False)
 
 
-def people_page(roles, template: str):
-    """A searchable, paged list of accounts with these roles."""
-    q = request.args.get("q", "").strip()[:60]
-    page = max(request.args.get("page", 1, type=db_int), 1)
-    people = search_people(roles, q, page)
-    return render_template(template, people=people[:PAGE_SIZE], q=q, page=page, has_more=len(people) > PAGE_SIZE)
-
-
-def search_people(roles, q: str, page: int):
-    query = select(User).where(User.role.in_(roles)).order_by(User.full_name)
-    if q:  # % and _ typed in the box are searched as themselves, not as wildcards
-        query = query.where(or_(User.username.contains(q.lower(), autoescape=True),
-                                User.full_name.icontains(q, autoescape=True), User.phone.contains(q, autoescape=True)))
-    return db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
+def _query_and_page() -> tuple[str, int]:
+    return request.args.get("q", "").strip()[:60], max(request.args.get("page", 1, type=db_int), 1)
 
 
 @bp.route("/")
 def index():
-    return people_page([Role.LEARNER], "people/index.html")
+    """The learners she teaches (admins: all; coordinators: also those of her regions), searchable."""
+    q, page = _query_and_page()
+    people = find_learners(current_user, q, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
+    return render_template("people/index.html", people=people[:PAGE_SIZE], q=q, page=page,
+                           has_more=len(people) > PAGE_SIZE)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -74,21 +56,20 @@ def new_learner():
     if form.validate_on_submit():
         user = User(role=Role.LEARNER, created_by_id=current_user.id)
         form.apply_to(user)
-        user.username = user.username or User.free_username(user.full_name)
-        return create_with_one_time_secret(user, one_time_pin())
+        return create_with_one_time_secret(user, one_time_pin(), None if user.username else user.full_name)
     return render_template("people/new_learner.html", form=form)
 
 
 @bp.route("/<int:user_id>")
 def show(user_id):
-    person = person_for_management(current_user, user_id)
+    person = learner_for(current_user, user_id)
     return render_template("people/show.html", person=person)
 
 
 @bp.route("/<int:user_id>/reset", methods=["POST"])
 def reset_pin(user_id):
-    person = person_for_management(current_user, user_id)
-    secret = one_time_pin() if person.role == Role.LEARNER else one_time_passphrase()
+    person = learner_for(current_user, user_id)
+    secret = one_time_pin()
     person.set_secret(secret, current_app.config["PASSWORD_HASH_METHOD"], one_time=True)
     audit("pin.reset", actor=current_user, subject=person, address=request.remote_addr)
     db.session.commit()
@@ -97,15 +78,36 @@ def reset_pin(user_id):
 
 def one_time_passphrase() -> str:
     """A one-time passphrase for staff: three groups of four letters and digits, easy to copy."""
-    import secrets
-
     alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
     return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3))
 
 
+def account_for_admin(actor: User, user_id: int) -> User:
+    """Any account but the admin's own (she cannot lock herself out)."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    if user.id == actor.id:
+        abort(403)
+    return user
+
+
 @admin_bp.route("/people")
 def people():
-    return people_page([Role.ADMIN, Role.TRAINER, Role.LEARNER], "admin/people.html")
+    q, page = _query_and_page()
+    query = select(User).order_by(User.full_name, User.id)
+    if q:
+        query = query.where(or_(folded(User.full_name).contains(fold(q), autoescape=True),
+                                User.username.contains(q.lower(), autoescape=True),
+                                User.phone.contains(q, autoescape=True)))
+    found = list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
+    return render_template("admin/people.html", people=found[:PAGE_SIZE], q=q, page=page,
+                           has_more=len(found) > PAGE_SIZE)
+
+
+def _set_regions(person: User, regions: list[str]) -> None:
+    person.region_rows = [CoordinatorRegion(region=r) for r in sorted(set(regions))] \
+        if person.role == Role.COORDINATOR else []
 
 
 @admin_bp.route("/people/new", methods=["GET", "POST"])
@@ -114,21 +116,34 @@ def new_staff():
     if form.validate_on_submit():
         user = User(role=form.role.data, email=form.email.data, created_by_id=current_user.id)
         form.apply_to(user)
+        _set_regions(user, form.regions.data or [])
         return create_with_one_time_secret(user, one_time_passphrase())
     return render_template("admin/new_staff.html", form=form)
 
 
+@admin_bp.route("/people/<int:user_id>/reset", methods=["POST"])
+def reset_staff(user_id):
+    """A one-time passphrase for a member of the team (or a learner) who forgot hers."""
+    person = account_for_admin(current_user, user_id)
+    secret = one_time_pin() if person.role == Role.LEARNER else one_time_passphrase()
+    person.set_secret(secret, current_app.config["PASSWORD_HASH_METHOD"], one_time=True)
+    audit("pin.reset", actor=current_user, subject=person, address=request.remote_addr)
+    db.session.commit()
+    return one_time_slip(person, secret, reset=True)
+
+
 @admin_bp.route("/people/<int:user_id>/role", methods=["GET", "POST"])
 def edit_role(user_id):
-    person = person_for_management(current_user, user_id)
+    person = account_for_admin(current_user, user_id)
     form = RoleForm(obj=person)
     if form.validate_on_submit():
-        before = (person.role, person.active)
+        before = (person.role, person.active, sorted(person.regions))
         person.role, person.active = form.role.data, form.active.data
-        if (person.role, person.active) != before:
+        _set_regions(person, form.regions.data or [])
+        if (person.role, person.active, sorted(person.regions)) != before:
             person.end_sessions()
             audit("role.changed", actor=current_user, subject=person, address=request.remote_addr,
-                  before=before[0], after=person.role, active=person.active)
+                  before=before[0], after=person.role, active=person.active, regions=sorted(person.regions))
         db.session.commit()
         flash(_("Cambios guardados para %(name)s.", name=person.full_name), "success")
         return redirect(url_for("admin.people"))

@@ -9,7 +9,8 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import audit
 from lms.authoring.forms import LessonForm, QuestionForm, QuizForm, UploadForm
-from lms.authoring.views import bp, confirm, count, course_for_edit, part_of, renumber, store_file
+from lms.authoring.views import bp, confirm, count, part_of, renumber, store_file
+from lms.courses.access import course_for_edit
 from lms.courses.media import MediaError
 from lms.courses.models import Choice, Course, Lesson, MediaKind, Module, Question, QuestionKind, Quiz
 from lms.courses.render import render_markdown

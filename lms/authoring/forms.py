@@ -26,7 +26,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms.accounts.forms import empty_to_none, strip
-from lms.accounts.models import LANGUAGE_NAMES, Role, User
+from lms.accounts.models import LANGUAGE_NAMES, REGIONS, Role, User
 from lms.courses.models import Choice, Course, CourseStatus, Lesson, Question, QuestionKind, Theme
 from lms.extensions import db, db_id
 
@@ -84,6 +84,9 @@ class CourseForm(FlaskForm):
     require_quizzes = BooleanField(_l("Para completar el curso: aprobar todas las evaluaciones"), default=True)
     min_sessions = IntegerField(_l("Sesiones presenciales mínimas para completar"), default=0,
                                 validators=[NumberRange(0, 100, _l("Escribe un número entre 0 y 100."))])
+    region = SelectField(_l("Región del curso"), validate_choice=True, default="",
+                         description=_l("Un curso de toda la Red no tiene región. Las coordinadoras editan los cursos "
+                                        "de sus regiones."))
     trainer_ids = SelectMultipleField(_l("Formadoras a cargo"), coerce=int, widget=ListWidget(prefix_label=False),
                                       option_widget=CheckboxInput())
     cover_file = FileField(_l("Imagen de portada (opcional)"), description=_l("Una foto o dibujo (PNG o JPEG)."))
@@ -96,30 +99,50 @@ class CourseForm(FlaskForm):
         super().__init__(*args, obj=course, **kwargs)
         themes = db.session.scalars(select(Theme).order_by(Theme.position, Theme.name))
         self.theme_id.choices = [SelectChoice(t.id, t.label(str(get_locale()))) for t in themes]
-        if actor.is_admin:
-            trainers = db.session.scalars(select(User).where(User.role == Role.TRAINER, User.active)
-                                          .order_by(User.full_name))
-            self.trainer_ids.choices = [SelectChoice(u.id, u.full_name) for u in trainers]
-            if course is not None and not self.is_submitted():
-                self.trainer_ids.data = [u.id for u in course.trainers]
-        else:
-            del self.trainer_ids
+        self._offer_region_and_trainers(actor, course)
         if course is not None and course.status != CourseStatus.DRAFT:
             del self.slug  # the address of a course learners may already use stays put
         if course is None or course.cover_id is None:
             del self.remove_cover
 
+    def _offer_region_and_trainers(self, actor: User, course: Course | None) -> None:
+        """Admins choose any region (or none) and any trainer; a coordinator her regions and their trainers;
+        a trainer neither (her course is hers, of the whole network)."""
+        if not (actor.is_admin or actor.is_coordinator):
+            del self.region, self.trainer_ids
+            return
+        regions = list(REGIONS) if actor.is_admin else actor.regions
+        self.region.choices = ([SelectChoice("", _l("Toda la Red"))] if actor.is_admin else []) + [
+            SelectChoice(r, REGIONS[r]) for r in regions]
+        trainers = select(User).where(User.role.in_([Role.TRAINER, Role.COORDINATOR]), User.active)
+        if actor.is_coordinator:
+            trainers = trainers.where(User.region.in_(actor.regions))
+        self.trainer_ids.choices = [SelectChoice(u.id, u.full_name)
+                                    for u in db.session.scalars(trainers.order_by(User.full_name))]
+        if self.region.data is None:
+            self.region.data = ""  # a course of the whole network
+        if course is not None and not self.is_submitted():
+            self.region.data = course.region or ""
+            self.trainer_ids.data = [u.id for u in course.trainers]
+        if actor.is_coordinator and course is not None and course.region not in regions:
+            del self.region  # a course of the network (or another region) she teaches keeps its place
+
     def apply_to(self, course: Course) -> None:
         """Copy the fields onto the course; the slug comes from the title only the first time."""
         for name in self.FIELDS:
             setattr(course, name, self[name].data)
+        if "region" in self:
+            course.region = self.region.data or None
         slug = self.slug.data if "slug" in self else None
         if slug:
             course.slug = slug
         elif course.slug is None:
             course.slug = free_slug(Course.slug, slugify(course.title))
         if "trainer_ids" in self:
-            course.trainers = list(db.session.scalars(select(User).where(User.id.in_(self.trainer_ids.data))))
+            offered = {choice.value for choice in self.trainer_ids.choices}
+            kept = [u for u in course.trainers if u.id not in offered]  # trainers she may not choose stay
+            chosen = [i for i in self.trainer_ids.data if i in offered]
+            course.trainers = kept + list(db.session.scalars(select(User).where(User.id.in_(chosen))))
 
 
 class ThemeForm(FlaskForm):

@@ -10,9 +10,10 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from lms.accounts.access import require_roles
-from lms.accounts.models import Role, User, audit
+from lms.accounts.access import STAFF, require_admin, require_roles
+from lms.accounts.models import audit
 from lms.authoring.forms import CourseForm, ModuleForm, ThemeForm, free_slug, slugify
+from lms.courses.access import course_for_edit, courses_of
 from lms.courses.media import MediaError, store_upload
 from lms.courses.models import (
     Course,
@@ -24,30 +25,13 @@ from lms.courses.models import (
     QuestionKind,
     Quiz,
     Theme,
-    course_trainer,
     ensure_starter_themes,
 )
 from lms.extensions import db
 from lms.learning.models import Enrolment, LessonCompletion
 
 bp = Blueprint("authoring", __name__, url_prefix="/manage/courses")
-bp.before_request(require_roles(Role.TRAINER, Role.ADMIN))
-
-
-def course_for_edit(user: User, course_id: int) -> Course:
-    """The course `user` may edit: its trainers and admins; 404 if missing, 403 otherwise."""
-    course = db.session.get(Course, course_id)
-    if course is None:
-        abort(404)
-    if not course.is_owned_by(user):
-        abort(403)
-    return course
-
-
-def themes_for_edit(user: User) -> None:
-    """Only admins extend the list of themes."""
-    if not user.is_admin:
-        abort(403)
+bp.before_request(require_roles(*STAFF))
 
 
 def part_of(course: Course, model, item_id: int):
@@ -88,10 +72,8 @@ def authoring_helpers():
 
 @bp.route("/")
 def index():
-    query = select(Course).order_by(Course.status, Course.title)
-    if not current_user.is_admin:
-        query = query.join(course_trainer).where(course_trainer.c.user_id == current_user.id)
-    return render_template("authoring/index.html", courses=db.session.scalars(query).all())
+    courses = sorted(courses_of(current_user), key=lambda c: (c.status, c.title))
+    return render_template("authoring/index.html", courses=courses)
 
 
 @bp.route("/<int:course_id>")
@@ -185,7 +167,7 @@ def set_status(course_id):
 
 @bp.route("/themes/new", methods=["GET", "POST"])
 def new_theme():
-    themes_for_edit(current_user)
+    require_admin(current_user)  # themes are the network's settings
     form = ThemeForm()
     if form.validate_on_submit():
         try:

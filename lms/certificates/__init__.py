@@ -4,8 +4,8 @@ from lms.learning.signals import enrolment_completed
 
 
 @enrolment_completed.connect
-def issue_on_completion(enrolment, **_extra) -> None:
+def issue_on_completion(enrolment, by=None, **_extra) -> None:
     """Issue the certificate inside the transaction that completed the enrolment (idempotent)."""
     from lms.certificates.issuing import issue_certificate  # imported late: models import this package
 
-    issue_certificate(enrolment)
+    issue_certificate(enrolment, issued_by=by)

@@ -8,14 +8,15 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from lms.accounts.models import User, cohort_member, utcnow
+from lms.accounts.models import User, utcnow
 from lms.certificates.models import Certificate, CertificateStatus, new_code
 from lms.certificates.pdf import CertificateData, normalize_language
 from lms.extensions import db
-from lms.learning.models import Enrolment, EnrolmentStatus
+from lms.learning.models import Enrolment
+from lms.learning.progress import MyCourses, my_enrolments
 
 DEFAULT_SIGNATORIES = [["María Reyes", "Presidenta de la RNM-MAPE"]]
 CODE_ATTEMPTS = 5
@@ -55,6 +56,13 @@ def certificates_by_enrolment(enrolment_ids: Iterable[int]) -> dict[int, Certifi
     return {cert.enrolment_id: cert for cert in db.session.scalars(query)}  # the newest generation wins
 
 
+def my_courses_for(user) -> MyCourses:
+    """The person's courses with progress and each completed one's current certificate (for «Mis cursos»)."""
+    mine = my_enrolments(user)
+    mine.certificates = certificates_by_enrolment(e.id for e in mine.completed)
+    return mine
+
+
 def _insert(enrolment_id: int, generation: int, fields: dict) -> Certificate:
     """Insert generation `generation` in a savepoint; if a parallel request won, return its certificate."""
     for _attempt in range(CODE_ATTEMPTS):
@@ -90,15 +98,6 @@ def issue_certificate(enrolment: Enrolment, issued_by: User | None = None, langu
     return _insert(enrolment.id, 1, fields)
 
 
-def complete_in_person(enrolment: Enrolment) -> bool:
-    """Mark an enrolment completed now unless it already is (atomic); True if this call completed it."""
-    result = db.session.execute(
-        update(Enrolment).where(Enrolment.id == enrolment.id, Enrolment.status != EnrolmentStatus.COMPLETED)
-        .values(status=EnrolmentStatus.COMPLETED, completed_at=utcnow()).execution_options(synchronize_session=False))
-    db.session.refresh(enrolment)
-    return result.rowcount == 1
-
-
 def reissue_certificate(old: Certificate, issued_by: User | None = None) -> Certificate:
     """A new certificate with the learner's current name and a new code; the old one is marked replaced."""
     if not old.is_valid:
@@ -127,17 +126,6 @@ def certificate_data(cert: Certificate, base_url: str) -> CertificateData:
         completed_on=cert.completed_on, issued_on=cert.issued_on, code=cert.display_code,
         verify_url=verify_url(cert, base_url), network_name=cert.network_name,
         signatories=tuple((str(name), str(role)) for name, role in cert.signatories), language=cert.language)
-
-
-def valid_certificates(course_id: int | None = None, cohort_id: int | None = None) -> list[Certificate]:
-    """Valid certificates of a course, or of a cohort (enrolled through it or its members), by learner name."""
-    query = select(Certificate).join(Enrolment).where(Certificate.status == CertificateStatus.VALID)
-    if course_id is not None:
-        query = query.where(Enrolment.course_id == course_id)
-    if cohort_id is not None:
-        members = select(cohort_member.c.user_id).where(cohort_member.c.cohort_id == cohort_id)
-        query = query.where(or_(Enrolment.cohort_id == cohort_id, Enrolment.user_id.in_(members)))
-    return list(db.session.scalars(query.order_by(Certificate.learner_name, Certificate.course_title)))
 
 
 def safe_cell(value) -> str:

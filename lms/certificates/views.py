@@ -1,65 +1,42 @@
 """Certificates on the web: the learner's download, public verification, and staff pages under /manage."""
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import exists, func, select
 
 import lms.certificates  # noqa: F401 - connects the «enrolment completed» receiver
-from lms.accounts.access import public, require_roles
-from lms.accounts.cohorts import cohort_for
-from lms.accounts.models import Cohort, Role, User, audit, cohort_trainer
-from lms.authoring.views import course_for_edit
+from lms.accounts.access import STAFF, cohort_for, cohorts_of, public, require_roles
+from lms.accounts.models import User, audit
+from lms.certificates.access import (
+    certificate_for,
+    certificate_for_admin,
+    managed_certificates,
+    valid_certificates,
+)
 from lms.certificates.forms import ManualIssueForm, ReasonForm
 from lms.certificates.issuing import (
     ReissueError,
     certificate_data,
-    complete_in_person,
-    current_certificate,
     issue_certificate,
     reissue_certificate,
     roster_csv,
-    valid_certificates,
 )
 from lms.certificates.models import Certificate, normalise_code
 from lms.certificates.pdf import format_hours, render_batch, render_certificate
-from lms.courses.models import Course, course_trainer
+from lms.courses.access import course_for_edit, courses_of
 from lms.extensions import db, db_int, limiter
 from lms.learning.models import Enrolment, EnrolmentStatus
+from lms.learning.progress import complete_in_person
 
 bp = Blueprint("certificates", __name__, url_prefix=None)
 admin_bp = Blueprint("certificates_admin", __name__, url_prefix="/manage/certificates")
-admin_bp.before_request(require_roles(Role.TRAINER, Role.ADMIN))
+admin_bp.before_request(require_roles(*STAFF))
 PAGE_SIZE = 50
 APPROX_PDF_KB = 16  # measured by bench/bench_certificate_pdf.py; shown so a learner on 2G knows the cost
 bp.add_app_template_global(APPROX_PDF_KB, "certificate_pdf_kb")
 VERIFY_HEADERS = {"X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer", "Cache-Control": "no-cache"}
-
-
-def certificate_for(user: User, cert_id: int, manage: bool = False) -> Certificate:
-    """A certificate `user` may see: her own valid one, or any of a course she trains (admins: all); else 404."""
-    cert = db.session.get(Certificate, cert_id)
-    if cert is None:
-        abort(404)
-    if not manage and cert.enrolment.user_id == user.id and cert.is_valid:
-        return cert
-    if user.is_staff and cert.enrolment.course.is_owned_by(user):
-        return cert
-    abort(404)
-
-
-def certificate_for_admin(user: User, cert_id: int) -> Certificate:
-    """A certificate only an admin may change (revoke, reissue)."""
-    cert = certificate_for(user, cert_id, manage=True)
-    if not user.is_admin:
-        abort(403)
-    return cert
-
-
-# One loader per object (DESIGN, convention 5): the same rules as editing a course and leading a cohort.
-course_for_certificates = course_for_edit
-cohort_for_certificates = cohort_for
 
 
 def hours_text(cert: Certificate) -> str:
@@ -73,12 +50,6 @@ def file_response(body: bytes | str, mimetype: str, filename: str):
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
-
-
-@bp.app_template_global()
-def certificate_of_enrolment(enrolment_id: int) -> Certificate | None:
-    """For _my_certificate.html when the page did not pass `enrolment_certificates` (one query each)."""
-    return current_certificate(enrolment_id)
 
 
 @bp.route("/certificados/<int:cert_id>.pdf")
@@ -120,32 +91,12 @@ def verify_code(code):
     return verification_page(cert, cert.status)
 
 
-def managed_certificates(user: User, course_id: int | None, page: int) -> list[Certificate]:
-    """Certificates of the courses `user` trains (admins: all), newest first, one page (+1 to know if more)."""
-    query = select(Certificate).join(Enrolment)
-    if not user.is_admin:
-        mine = select(course_trainer.c.course_id).where(course_trainer.c.user_id == user.id)
-        query = query.where(Enrolment.course_id.in_(mine))
-    if course_id:
-        query = query.where(Enrolment.course_id == course_id)
-    query = query.order_by(Certificate.created_at.desc(), Certificate.id.desc())
-    return list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
-
-
-def managed_courses_and_cohorts(user: User) -> tuple[list[Course], list[Cohort]]:
-    courses, cohorts = select(Course).order_by(Course.title), select(Cohort).order_by(Cohort.name)
-    if not user.is_admin:
-        courses = courses.join(course_trainer).where(course_trainer.c.user_id == user.id)
-        cohorts = cohorts.join(cohort_trainer).where(cohort_trainer.c.user_id == user.id)
-    return list(db.session.scalars(courses)), list(db.session.scalars(cohorts))
-
-
 @admin_bp.route("/")
 def index():
     course_id = request.args.get("course", type=db_int)
     page = max(request.args.get("page", 1, type=db_int), 1)
-    certs = managed_certificates(current_user, course_id, page)
-    courses, cohorts = managed_courses_and_cohorts(current_user)
+    certs = managed_certificates(current_user, course_id, (page - 1) * PAGE_SIZE, PAGE_SIZE + 1)
+    courses, cohorts = courses_of(current_user), cohorts_of(current_user)
     return render_template("certificates/index.html", certificates=certs[:PAGE_SIZE], courses=courses,
                            cohorts=cohorts, course_id=course_id, page=page, has_more=len(certs) > PAGE_SIZE)
 
@@ -200,14 +151,14 @@ def issuable_choices(course_id: int) -> list[tuple[int, str]]:
 
 @admin_bp.route("/course/<int:course_id>/issue", methods=["GET", "POST"])
 def issue(course_id):
-    course = course_for_certificates(current_user, course_id)
+    course = course_for_edit(current_user, course_id)
     form = ManualIssueForm()
     form.enrolment.choices = issuable_choices(course.id)
     if request.method == "GET":
         form.enrolment.data = request.args.get("enrolment", 0, type=db_int)
     if form.validate_on_submit():
         enrolment = db.session.get(Enrolment, form.enrolment.data)
-        completed_now = complete_in_person(enrolment)
+        completed_now = complete_in_person(enrolment, by=current_user)  # the completion signal issues it
         cert = issue_certificate(enrolment, issued_by=current_user)
         audit("certificate.issued_manually", actor=current_user, subject=enrolment.user, address=request.remote_addr,
               certificate_id=cert.id, course_id=course.id, completed_now=completed_now, reason=form.reason.data)
@@ -235,16 +186,16 @@ def batch_response(certs: list[Certificate], fmt: str, stem: str, **scope):
 
 @admin_bp.route("/course/<int:course_id>.<any(pdf, csv):fmt>")
 def course_batch(course_id, fmt):
-    course = course_for_certificates(current_user, course_id)
-    return batch_response(valid_certificates(course_id=course.id), fmt, f"certificados-curso-{course.id}",
-                          course_id=course.id)
+    course = course_for_edit(current_user, course_id)
+    return batch_response(valid_certificates(current_user, course_id=course.id), fmt,
+                          f"certificados-curso-{course.id}", course_id=course.id)
 
 
 @admin_bp.route("/cohort/<int:cohort_id>.<any(pdf, csv):fmt>")
 def cohort_batch(cohort_id, fmt):
-    cohort = cohort_for_certificates(current_user, cohort_id)
-    return batch_response(valid_certificates(cohort_id=cohort.id), fmt, f"certificados-grupo-{cohort.id}",
-                          cohort_id=cohort.id)
+    cohort = cohort_for(current_user, cohort_id)
+    return batch_response(valid_certificates(current_user, cohort_id=cohort.id), fmt,
+                          f"certificados-grupo-{cohort.id}", cohort_id=cohort.id)
 
 
 bp.register_blueprint(admin_bp)

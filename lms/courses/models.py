@@ -109,6 +109,7 @@ class Course(db.Model):
     language: Mapped[str] = mapped_column(String(5), default="es")
     hours: Mapped[Decimal] = mapped_column(Numeric(5, 1), default=Decimal("1"))
     status: Mapped[str] = mapped_column(String(12), default=CourseStatus.DRAFT, index=True)
+    region: Mapped[str | None] = mapped_column(String(20), index=True)  # None: a course of the whole network
     sensitive: Mapped[bool] = mapped_column(default=False)
     cover_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL", use_alter=True))
     self_enrol: Mapped[bool] = mapped_column(default=True)
@@ -139,9 +140,6 @@ class Course(db.Model):
 
     def quizzes(self) -> list["Quiz"]:
         return [module.quiz for module in self.modules if module.quiz is not None]
-
-    def is_owned_by(self, user: User) -> bool:
-        return user.is_admin or any(trainer.id == user.id for trainer in self.trainers)
 
     def publish_problems(self) -> list[str]:
         """Why this course cannot be published, in words for the trainer; empty when it can."""

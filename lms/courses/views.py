@@ -1,6 +1,5 @@
 """The learners' side of courses: catalogue, published course pages, lesson files and the quick-exit page."""
 
-import unicodedata
 from itertools import groupby
 
 from flask import Blueprint, abort, current_app, render_template, request, send_file
@@ -9,41 +8,28 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import contains_eager, defer, joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from lms.accounts.access import public
 from lms.accounts.models import utcnow
+from lms.courses.access import course_for_viewer, may_edit
 from lms.courses.media import human_size, media_path, type_label
-from lms.courses.models import Course, CourseStatus, Lesson, Media, MediaKind, Module, Question, Quiz, Theme
+from lms.courses.models import Course, CourseStatus, Lesson, Media, MediaKind, Question, Quiz, Theme
 from lms.courses.render import render_markdown
-from lms.extensions import db
+from lms.extensions import db, fold, folded
+from lms.learning.access import current_enrolment, media_for
 
 bp = Blueprint("courses", __name__, url_prefix=None)
 
-# Spanish accents folded in SQL; upper case too, because SQLite's lower() only knows ASCII.
-ACCENT_FOLDS = tuple(zip("áéíóúüñÁÉÍÓÚÜÑàèìòùÀÈÌÒÙ", "aeiouunaeiouunaeiouaeiou", strict=True))
 # Served inline only when a browser can do nothing but show or play them.
 INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "audio/mpeg", "audio/ogg", "audio/mp4"}
 LOCKED_CSP = "default-src 'none'; sandbox"
 
 
-def fold(text: str) -> str:
-    """Lower case without accents, as the search compares: "Minería" -> "mineria"."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
-
-
-def _folded_column(column):
-    expression = func.lower(column)
-    for accented, plain in ACCENT_FOLDS:
-        expression = func.replace(expression, accented, plain)
-    return expression
-
-
 def search_condition(q: str):
     """Every word of the query in the title or the summary, ignoring case and accents."""
     words = fold(q).split()[:6]
-    title, summary = _folded_column(Course.title), _folded_column(Course.summary)
+    title, summary = folded(Course.title), folded(Course.summary)
     return and_(*(or_(title.contains(w, autoescape=True), summary.contains(w, autoescape=True)) for w in words))
 
 
@@ -57,20 +43,6 @@ def catalogue_groups(q: str) -> list[tuple[Theme, list]]:
         query = query.where(search_condition(q))
     rows = db.session.execute(query).all()
     return [(theme, list(items)) for theme, items in groupby(rows, key=lambda row: row[0].theme)]
-
-
-def course_for_viewer(user, slug: str) -> Course:
-    """The course as published, or any state for its trainers and admins; 404 otherwise."""
-    modules = selectinload(Course.modules)
-    course = db.session.scalar(select(Course).where(Course.slug == slug).options(
-        joinedload(Course.cover), selectinload(Course.trainers),
-        modules.selectinload(Module.lessons).options(defer(Lesson.body)),
-        modules.selectinload(Module.quiz)))
-    if course is None:
-        abort(404)
-    if not course.is_published and not (user.is_authenticated and course.is_owned_by(user)):
-        abort(404)
-    return course
 
 
 def question_counts(course: Course) -> dict[int, int]:
@@ -93,7 +65,8 @@ def catalogue():
 def course(slug):
     course = course_for_viewer(current_user, slug)
     response = current_app.make_response(render_template(
-        "courses/course.html", course=course, questions=question_counts(course)))
+        "courses/course.html", course=course, questions=question_counts(course),
+        enrolment=current_enrolment(current_user, course), editor=may_edit(current_user, course)))
     if course.sensitive:
         response.headers["Cache-Control"] = "no-store"
     return response
@@ -108,17 +81,6 @@ def neutral():
     response = current_app.make_response(render_template("courses/neutral.html", today=today, rainy=rainy))
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def media_for(user, media_id: int) -> Media:
-    """A course file the signed-in person may fetch: of a published course, or of one she owns; 404 otherwise."""
-    media = db.session.get(Media, media_id)
-    if media is None:
-        abort(404)
-    course = db.session.get(Course, media.course_id) if media.course_id else None
-    if not (user.is_staff if course is None else course.is_published or course.is_owned_by(user)):
-        abort(404)
-    return media
 
 
 def send_media(media: Media, cache: str):

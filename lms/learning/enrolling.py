@@ -12,17 +12,18 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from limits import parse
-from sqlalchemy import insert, select
+from flask_babel import ngettext
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from lms.accounts.models import REGIONS, Cohort, Role, User, audit, cohort_member, normalise_phone
+from lms.accounts.access import cohort_members, cohort_scope
+from lms.accounts.models import REGIONS, Cohort, Role, User, audit, normalise_phone
 from lms.accounts.pins import one_time_pin
-from lms.extensions import db, limiter
+from lms.extensions import db
+from lms.learning.access import learner_scope
 from lms.learning.models import Enrolment, EnrolmentMethod
 
-KEY_FAILURES = "5 per 15 minutes"
 MAX_ROWS = 2000
 # Column names as a trainer may write them (lower case, no accents) -> field.
 COLUMNS = {"usuario": "username", "nombre": "full_name", "nombre completo": "full_name", "celular": "phone",
@@ -52,36 +53,22 @@ def enrol(user_id: int, course, method: str, by: User | None = None,
     return enrolment, was_withdrawn
 
 
-def add_member(cohort: Cohort, user_id: int) -> bool:
-    """Put a learner in a cohort (insert-or-ignore); True if she was not in it."""
-    try:
-        with db.session.begin_nested():
-            db.session.execute(insert(cohort_member).values(cohort_id=cohort.id, user_id=user_id))
-        return True
-    except IntegrityError:
-        return False
-
-
 def enrol_cohort(cohort: Cohort, course, by: User, address: str | None = None) -> int:
     """Enrol every member of the cohort (method cohort), audit-logged; how many were newly enrolled."""
     audit("enrolment.cohort", actor=by, address=address, course=course.id, cohort=cohort.id)
-    member_ids = db.session.scalars(select(cohort_member.c.user_id).where(cohort_member.c.cohort_id == cohort.id))
+    member_ids = db.session.scalars(cohort_members(cohort.id))
     return sum(enrol(user_id, course, EnrolmentMethod.COHORT, by=by, cohort=cohort)[1] for user_id in member_ids)
+
+
+def cohort_enrolled_message(cohort: Cohort, count: int) -> str:
+    return ngettext("Grupo «%(name)s»: %(num)d participante inscrita ahora.",
+                    "Grupo «%(name)s»: %(num)d participantes inscritas ahora.", count, name=cohort.name)
 
 
 def key_matches(course, given: str) -> bool:
     """The course key, compared in constant time and ignoring case and surrounding spaces."""
     expected = (course.enrolment_key or "").strip().casefold()
     return bool(expected) and hmac.compare_digest((given or "").strip().casefold().encode(), expected.encode())
-
-
-def key_throttled(config, user_id: int) -> bool:
-    return not limiter.limiter.test(parse(config.get("ENROLMENT_KEY_FAILURES", KEY_FAILURES)), "enrol-key",
-                                    str(user_id))
-
-
-def key_failed(config, user_id: int) -> None:
-    limiter.limiter.hit(parse(config.get("ENROLMENT_KEY_FAILURES", KEY_FAILURES)), "enrol-key", str(user_id))
 
 
 # --- CSV ------------------------------------------------------------------------------------------------
@@ -192,11 +179,14 @@ def _parse(data: bytes) -> tuple[list[PlannedRow], list[RowProblem]]:
 
 
 def _check_against_database(planned: list[PlannedRow], actor: User, problems: list[RowProblem]) -> None:
-    """Unknown usernames, DNI or phones already taken, cohorts the trainer does not lead: one query each."""
+    """Usernames that are not her learners, DNI or phones already taken, cohorts she does not manage: one query
+    each. An account outside her learners is reported as unknown: a file never reveals who has an account."""
     def wanted(name):
         return {p.values[name] for p in planned if p.values.get(name)}
 
-    users = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(wanted("username"))))}
+    users = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(wanted("username")),
+                                                                          learner_scope(actor)))}
+    managed = set(db.session.scalars(select(Cohort.id).where(cohort_scope(actor))))
     dnis = set(db.session.scalars(select(User.dni).where(User.dni.in_(wanted("dni")))))
     phones = set(db.session.scalars(select(User.phone).where(User.phone.in_(wanted("phone")))))
     cohorts = cohorts_named(wanted("cohort"))
@@ -207,16 +197,15 @@ def _check_against_database(planned: list[PlannedRow], actor: User, problems: li
         if name:
             p.user = users.get(name)
             if p.user is None:
-                problem("usuario", _("No existe ninguna cuenta con el usuario «%(value)s».", value=name))
-            elif p.user.role != Role.LEARNER:
-                problem("usuario", _("La cuenta «%(value)s» no es de una participante.", value=name))
+                problem("usuario", _("Ninguna de tus participantes tiene el usuario «%(value)s». Revisa cómo se "
+                                     "escribe, o deja la columna vacía para crear una cuenta nueva.", value=name))
         else:
             if p.values.get("dni") in dnis:
                 problem("dni", _("Ya hay una cuenta con este DNI: escribe su usuario en la columna «usuario»."))
             if p.values.get("phone") in phones:
                 problem("celular", _("Ya hay una cuenta con este celular: escribe su usuario en la columna «usuario»."))
         cohort = cohorts.get((p.values.get("cohort") or "").casefold())
-        if cohort is not None and not cohort.is_led_by(actor):
+        if cohort is not None and cohort.id not in managed:
             problem("grupo", _("No diriges el grupo «%(value)s».", value=cohort.name))
 
 
@@ -255,13 +244,11 @@ def cohort_named(name: str, actor: User, cache: dict) -> Cohort:
 
 
 def _new_account(values: dict, actor: User, hash_method: str, address: str | None) -> tuple[User, str]:
-    user = User(role=Role.LEARNER, full_name=values["full_name"], username=User.free_username(values["full_name"]),
-                dni=values.get("dni"), phone=values.get("phone"), region=values.get("region") or actor.region,
-                community=values.get("community"), created_by_id=actor.id)
+    user = User(role=Role.LEARNER, full_name=values["full_name"], dni=values.get("dni"), phone=values.get("phone"),
+                region=values.get("region") or actor.region, community=values.get("community"), created_by_id=actor.id)
     secret = one_time_pin()
     user.set_secret(secret, hash_method, one_time=True)
-    db.session.add(user)
-    db.session.flush()
+    user.add_new(name_for_username=values["full_name"])  # AccountClash if a parallel import took her DNI/phone
     audit("account.created", actor=actor, subject=user, address=address, role=Role.LEARNER, via="csv")
     return user, secret
 
@@ -281,6 +268,6 @@ def run_import(planned: list[PlannedRow], course, actor: User, hash_method: str,
             result.existing.append(p.user)
         result.newly_enrolled += enrol(p.user.id, course, EnrolmentMethod.CSV, by=actor, cohort=cohort)[1]
         if cohort is not None:
-            add_member(cohort, p.user.id)
+            cohort.add_member(p.user.id)
     event.detail = {**event.detail, "created": len(result.created), "enrolled": result.newly_enrolled}
     return result

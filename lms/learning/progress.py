@@ -11,10 +11,10 @@ from datetime import UTC, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from lms.accounts.models import utcnow
-from lms.courses.models import Lesson, Module, Question, Quiz
+from lms.courses.models import Course, CourseStatus, Lesson, Module, Question, Quiz
 from lms.extensions import db
 from lms.learning import grading
 from lms.learning.models import Enrolment, EnrolmentStatus, LessonCompletion, QuizAttempt
@@ -141,6 +141,28 @@ def progress_by_enrolment(enrolments: list[Enrolment]) -> dict[int, Progress]:
     return result
 
 
+@dataclass
+class MyCourses:
+    """A learner's courses (not withdrawn, not drafts), most recent first, with progress (and certificates,
+    which the certificates package adds)."""
+
+    in_progress: list[Enrolment]
+    completed: list[Enrolment]
+    progress: dict[int, Progress]
+    certificates: dict = field(default_factory=dict)
+
+
+def my_enrolments(user) -> MyCourses:
+    """The person's courses with their progress, in a fixed number of queries."""
+    enrolments = db.session.scalars(
+        select(Enrolment).join(Enrolment.course).options(contains_eager(Enrolment.course))
+        .where(Enrolment.user_id == user.id, Enrolment.status != EnrolmentStatus.WITHDRAWN,
+               Course.status != CourseStatus.DRAFT)).all()
+    enrolments = sorted(enrolments, key=lambda e: e.last_activity_at or e.enrolled_at, reverse=True)
+    return MyCourses([e for e in enrolments if not e.is_completed], [e for e in enrolments if e.is_completed],
+                     progress_by_enrolment(enrolments))
+
+
 def lock(enrolment: Enrolment) -> None:
     """Serialise writers on one enrolment (a row lock on PostgreSQL; SQLite has a single writer)."""
     db.session.execute(select(Enrolment.id).where(Enrolment.id == enrolment.id).with_for_update())
@@ -188,9 +210,23 @@ def check_completion(enrolment: Enrolment) -> bool:
     return won
 
 
-def on_enrolment_completed(enrolment: Enrolment) -> None:
+def on_enrolment_completed(enrolment: Enrolment, by=None) -> None:
     """The single entry point for what follows a completion (certificates subscribe to the signal)."""
-    enrolment_completed.send(enrolment)
+    enrolment_completed.send(enrolment, by=by)
+
+
+def complete_in_person(enrolment: Enrolment, by=None) -> bool:
+    """Complete an enrolment now, whatever its course's rule (a trainer saw it done in person), unless it already
+    is; True if this call completed it, and then the completion is announced like any other."""
+    lock(enrolment)
+    won = db.session.execute(
+        update(Enrolment).where(Enrolment.id == enrolment.id, Enrolment.status != EnrolmentStatus.COMPLETED)
+        .values(status=EnrolmentStatus.COMPLETED, completed_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount == 1
+    db.session.refresh(enrolment)
+    if won:
+        on_enrolment_completed(enrolment, by=by)
+    return won
 
 
 def recheck_enrolments(course_id: int, user_ids) -> int:

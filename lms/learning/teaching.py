@@ -2,53 +2,33 @@
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from lms.accounts.access import require_roles
-from lms.accounts.models import Cohort, Role, User, audit, cohort_member, cohort_trainer
-from lms.accounts.people import PAGE_SIZE, search_people
-from lms.authoring.views import course_for_edit
+from lms.accounts.access import STAFF, cohort_for, cohorts_of, require_roles
+from lms.accounts.models import AccountClash, Cohort, User, audit
+from lms.courses.access import course_for_edit, courses_of
 from lms.courses.models import Course, Module, Quiz
 from lms.extensions import db, db_int
 from lms.learning import enrolling, progress
+from lms.learning.access import cohort_enrolments, enrolment_in, find_learners, learner_for
 from lms.learning.forms import CsvForm, EnrolCohortForm, EnrolLearnerForm
 from lms.learning.models import Enrolment, EnrolmentMethod, EnrolmentStatus, LessonCompletion, QuizAttempt
 from lms.workshops.models import Attendance, Workshop
 
 bp = Blueprint("teaching", __name__, url_prefix="/manage/teaching")
-bp.before_request(require_roles(Role.TRAINER, Role.ADMIN))
+bp.before_request(require_roles(*STAFF))
+PAGE_SIZE = 50
 
 
-# One loader per object (DESIGN, convention 5): the course a trainer may edit is the course she teaches.
-course_for_trainer = course_for_edit
-
-
-def led_cohorts(user: User) -> list[Cohort]:
-    query = select(Cohort).order_by(Cohort.name)
-    if not user.is_admin:
-        query = query.join(cohort_trainer).where(cohort_trainer.c.user_id == user.id)
-    return list(db.session.scalars(query))
-
-
-def enrolment_in(course: Course, user_id: int) -> Enrolment:
-    enrolment = db.session.scalar(select(Enrolment).options(joinedload(Enrolment.user), joinedload(Enrolment.cohort))
-                                  .where(Enrolment.course_id == course.id, Enrolment.user_id == user_id))
-    if enrolment is None:
-        abort(404)
-    return enrolment
-
-
-def learner_rows(course: Course, cohort_id: int | None) -> tuple[list[Enrolment], dict, dict]:
+def learner_rows(course: Course, cohort: Cohort | None) -> tuple[list[Enrolment], dict, dict]:
     """Enrolments with their learner, progress and best score per quiz: a fixed number of queries."""
     query = (select(Enrolment).join(Enrolment.user).options(contains_eager(Enrolment.user),
                                                             joinedload(Enrolment.cohort))
              .where(Enrolment.course_id == course.id).order_by(User.full_name, User.id))
-    if cohort_id:
-        members = select(cohort_member.c.user_id).where(cohort_member.c.cohort_id == cohort_id)
-        query = query.where(or_(Enrolment.cohort_id == cohort_id, Enrolment.user_id.in_(members)))
+    if cohort is not None:
+        query = query.where(cohort_enrolments(cohort.id))
     enrolments = list(db.session.scalars(query))
     best = {}
     for enrolment_id, quiz_id, score, passed in db.session.execute(
@@ -68,10 +48,7 @@ def course_quizzes(course: Course) -> list[Quiz]:
 @bp.route("/")
 def index():
     """The courses she teaches, with how many learners are in each."""
-    query = select(Course).order_by(Course.title)
-    if not current_user.is_admin:
-        query = query.where(Course.trainers.any(User.id == current_user.id))
-    courses = list(db.session.scalars(query))
+    courses = courses_of(current_user)
     counts = dict(db.session.execute(select(Enrolment.course_id, func.count()).where(
         Enrolment.course_id.in_([c.id for c in courses]), Enrolment.status != EnrolmentStatus.WITHDRAWN)
         .group_by(Enrolment.course_id)).all())
@@ -80,10 +57,11 @@ def index():
 
 @bp.route("/<int:course_id>")
 def course(course_id):
-    course = course_for_trainer(current_user, course_id)
+    course = course_for_edit(current_user, course_id)
     cohort_id = request.args.get("cohort", type=db_int)
-    enrolments, progress_of, best = learner_rows(course, cohort_id)
-    cohorts = led_cohorts(current_user)
+    cohort = cohort_for(current_user, cohort_id) if cohort_id else None
+    enrolments, progress_of, best = learner_rows(course, cohort)
+    cohorts = cohorts_of(current_user)
     form = EnrolCohortForm()
     form.cohort_id.choices = [(c.id, c.name) for c in cohorts]
     return render_template("learning/teaching_course.html", course=course, enrolments=enrolments,
@@ -93,7 +71,7 @@ def course(course_id):
 
 @bp.route("/<int:course_id>/participantes/<int:user_id>")
 def learner(course_id, user_id):
-    course = course_for_trainer(current_user, course_id)
+    course = course_for_edit(current_user, course_id)
     enrolment = enrolment_in(course, user_id)
     outline = progress.course_outline(course, enrolment)
     done_at = dict(db.session.execute(select(LessonCompletion.lesson_id, LessonCompletion.completed_at)
@@ -110,10 +88,10 @@ def learner(course_id, user_id):
 
 @bp.route("/<int:course_id>/inscribir")
 def find_learner(course_id):
-    """Search a learner to enrol her."""
-    course = course_for_trainer(current_user, course_id)
+    """Search one of her learners (never the whole network) to enrol her."""
+    course = course_for_edit(current_user, course_id)
     q = request.args.get("q", "").strip()[:60]
-    people = search_people([Role.LEARNER], q, 1)[:PAGE_SIZE] if q else []
+    people = find_learners(current_user, q, PAGE_SIZE) if q else []
     enrolled = set(db.session.scalars(select(Enrolment.user_id).where(
         Enrolment.course_id == course.id, Enrolment.user_id.in_([p.id for p in people]),
         Enrolment.status != EnrolmentStatus.WITHDRAWN)))
@@ -122,11 +100,11 @@ def find_learner(course_id):
 
 @bp.route("/<int:course_id>/inscribir", methods=["POST"])
 def enrol_learner(course_id):
-    course = course_for_trainer(current_user, course_id)
+    course = course_for_edit(current_user, course_id)
     form = EnrolLearnerForm()
-    learner = db.session.get(User, form.user_id.data) if form.validate_on_submit() else None
-    if learner is None or learner.role != Role.LEARNER:
+    if not form.validate_on_submit():
         abort(404)
+    learner = learner_for(current_user, form.user_id.data)
     _enrolment, new = enrolling.enrol(learner.id, course, EnrolmentMethod.TRAINER, by=current_user)
     audit("enrolment.created", actor=current_user, subject=learner, address=request.remote_addr, course=course.id)
     db.session.commit()
@@ -135,35 +113,36 @@ def enrol_learner(course_id):
     return redirect(url_for(".course", course_id=course.id))
 
 
-def flash_cohort_enrolled(cohort: Cohort, count: int) -> None:
-    flash(ngettext("Grupo «%(name)s»: %(num)d participante inscrita ahora.",
-                   "Grupo «%(name)s»: %(num)d participantes inscritas ahora.", count, name=cohort.name), "success")
-
-
 @bp.route("/<int:course_id>/grupo", methods=["POST"])
 def enrol_cohort(course_id):
-    course = course_for_trainer(current_user, course_id)
+    course = course_for_edit(current_user, course_id)
     form = EnrolCohortForm()
-    form.cohort_id.choices = [(c.id, c.name) for c in led_cohorts(current_user)]
+    form.cohort_id.choices = [(c.id, c.name) for c in cohorts_of(current_user)]
     if not form.validate_on_submit():
         abort(400)
-    cohort = db.session.get(Cohort, form.cohort_id.data)
+    cohort = cohort_for(current_user, form.cohort_id.data)
     count = enrolling.enrol_cohort(cohort, course, current_user, request.remote_addr)
     db.session.commit()
-    flash_cohort_enrolled(cohort, count)
+    flash(enrolling.cohort_enrolled_message(cohort, count), "success")
     return redirect(url_for(".course", course_id=course.id, cohort=cohort.id))
 
 
 @bp.route("/<int:course_id>/csv", methods=["GET", "POST"])
 def upload(course_id):
     """Bulk enrolment: every row is checked first; nothing is written while any row is wrong."""
-    course = course_for_trainer(current_user, course_id)
+    course = course_for_edit(current_user, course_id)
     form, problems = CsvForm(), []
     if form.validate_on_submit() and (data := form.data_bytes()) is not None:
         planned, problems = enrolling.plan_import(data, current_user)
         if not problems:
-            result = enrolling.run_import(planned, course, current_user._get_current_object(),
-                                          current_app.config["PASSWORD_HASH_METHOD"], request.remote_addr)
+            try:
+                result = enrolling.run_import(planned, course, current_user._get_current_object(),
+                                              current_app.config["PASSWORD_HASH_METHOD"], request.remote_addr)
+            except AccountClash:
+                db.session.rollback()
+                flash(_("Alguien guardó al mismo tiempo una cuenta con el mismo DNI o celular. No se guardó nada: "
+                        "vuelve a subir el archivo para ver qué fila lo tiene."), "error")
+                return render_template("learning/csv_upload.html", form=CsvForm(), course=course, problems=[])
             page = render_template("learning/csv_sheet.html", course=course, result=result)
             db.session.commit()
             response = make_response(page)
@@ -175,7 +154,7 @@ def upload(course_id):
 @bp.route("/<int:course_id>/participantes/<int:user_id>/retirar", methods=["POST"])
 def withdraw(course_id, user_id):
     """Unenrol: the enrolment is marked withdrawn and keeps its history."""
-    course = course_for_trainer(current_user, course_id)
+    course = course_for_edit(current_user, course_id)
     enrolment = enrolment_in(course, user_id)
     if not enrolment.is_withdrawn:
         enrolment.withdraw()

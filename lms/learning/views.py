@@ -2,34 +2,25 @@
 
 import re
 import uuid
-from types import SimpleNamespace
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager
 
 from lms.accounts.models import audit
-from lms.certificates.issuing import certificates_by_enrolment
-from lms.courses.models import Course, CourseStatus, Lesson, Quiz
+from lms.accounts.signin import count_guess, guess_allowed
+from lms.certificates.issuing import my_courses_for
+from lms.courses.models import Lesson
 from lms.extensions import db, db_ids
 from lms.learning import enrolling, grading, progress
+from lms.learning.access import course_for_learner, enrolment_for, quiz_of
 from lms.learning.forms import KeyForm
-from lms.learning.models import Enrolment, EnrolmentMethod, EnrolmentStatus, QuizAttempt
+from lms.learning.models import EnrolmentMethod, QuizAttempt
 from lms.learning.progress import NoAttemptsLeft, Step, course_outline
 
 bp = Blueprint("learning", __name__, url_prefix=None)
 TOKEN_RE = re.compile(r"[0-9a-f]{32}")
-
-
-def course_for_learner(slug: str) -> Course:
-    """A course a learner may study in: published, or archived (she keeps her progress); 404 otherwise."""
-    course = db.session.scalar(select(Course).where(Course.slug == slug))
-    if course is None or course.status == CourseStatus.DRAFT:
-        abort(404)
-    g.sensitive_course = course.sensitive
-    return course
 
 
 @bp.after_request
@@ -40,51 +31,11 @@ def keep_sensitive_pages_out_of_caches(response):
     return response
 
 
-def enrolment_for(user, course: Course) -> Enrolment:
-    """The learner's own enrolment in `course`; 404 when she is not (or no longer) enrolled."""
-    enrolment = db.session.scalar(select(Enrolment).where(Enrolment.user_id == user.id,
-                                                          Enrolment.course_id == course.id))
-    if enrolment is None or enrolment.is_withdrawn:
-        abort(404)
-    return enrolment
-
-
-def quiz_of(course: Course, quiz_id: int) -> Quiz:
-    quiz = db.session.get(Quiz, quiz_id)
-    if quiz is None or quiz.course_id != course.id:
-        abort(404)
-    return quiz
-
-
 @bp.app_template_global()
 def step_url(course, step: Step) -> str:
     if step.kind == "quiz":
         return url_for("learning.quiz", slug=course.slug, quiz_id=step.id)
     return url_for("learning.lesson", slug=course.slug, lesson_slug=step.slug)
-
-
-@bp.app_template_global()
-def my_courses_for(user) -> SimpleNamespace:
-    """The person's courses with progress and certificates, in a fixed number of queries."""
-    enrolments = db.session.scalars(
-        select(Enrolment).join(Enrolment.course).options(contains_eager(Enrolment.course))
-        .where(Enrolment.user_id == user.id, Enrolment.status != EnrolmentStatus.WITHDRAWN,
-               Course.status != CourseStatus.DRAFT)).all()
-    enrolments = sorted(enrolments, key=lambda e: e.last_activity_at or e.enrolled_at, reverse=True)
-    return SimpleNamespace(in_progress=[e for e in enrolments if not e.is_completed],
-                           completed=[e for e in enrolments if e.is_completed],
-                           progress=progress.progress_by_enrolment(enrolments),
-                           certificates=certificates_by_enrolment([e.id for e in enrolments]) if enrolments else {})
-
-
-@bp.app_template_global()
-def my_enrolment(course) -> Enrolment | None:
-    """The signed-in person's current enrolment in `course` (for the course page's enrol box)."""
-    if not current_user.is_authenticated:
-        return None
-    return db.session.scalar(select(Enrolment).where(Enrolment.user_id == current_user.id,
-                                                     Enrolment.course_id == course.id,
-                                                     Enrolment.status != EnrolmentStatus.WITHDRAWN))
 
 
 @bp.route("/mis-cursos")
@@ -109,9 +60,9 @@ def enrol_key(slug):
     course = course_for_learner(slug)
     if not (course.is_published and course.enrolment_key):
         abort(404)
-    form, config = KeyForm(), current_app.config
+    form, config, address = KeyForm(), current_app.config, request.remote_addr or "unknown"
     if form.validate_on_submit():
-        if enrolling.key_throttled(config, current_user.id):
+        if not guess_allowed(config, "course-key", current_user.id, address):
             flash(_("Demasiados intentos con una clave equivocada. Espera 15 minutos o pide ayuda a tu formadora."),
                   "error")
             return render_template("learning/enrol_key.html", form=form, course=course), 429
@@ -120,7 +71,7 @@ def enrol_key(slug):
             db.session.commit()
             flash(_("Te inscribiste. ¡Buen comienzo!"), "success")
             return redirect(url_for(".resume", slug=slug))
-        enrolling.key_failed(config, current_user.id)
+        count_guess(config, "course-key", current_user.id, address)
         audit("enrolment.key_failed", actor=current_user, address=request.remote_addr, course=course.id)
         db.session.commit()
         form.key.errors.append(_("La clave no es correcta. Revisa las letras y los números."))

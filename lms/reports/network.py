@@ -19,6 +19,7 @@ METRICS = ("enrolments", "completions", "certificates", "attendance")
 @dataclass
 class NetworkFilter:
     region: str = ""
+    allowed_regions: tuple[str, ...] | None = None  # a coordinator's: only their learners are counted
     theme: str = ""
     course_id: int | None = None
     start: date | None = None
@@ -42,6 +43,15 @@ def network_choices() -> tuple[list, list]:
     themes = db.session.execute(select(Theme.id, Theme.slug, Theme.name, Theme.name_en)
                                 .order_by(Theme.position, Theme.id)).all()
     return courses, themes
+
+
+def region_conditions(flt: NetworkFilter, column) -> list:
+    """Keep the filter's region, or (a coordinator's dashboard) her regions; nothing when all regions count."""
+    if flt.region:
+        return [column == flt.region]
+    if flt.allowed_regions is not None:
+        return [column.in_(flt.allowed_regions)]
+    return []
 
 
 def kept_courses(flt: NetworkFilter, courses: list, themes: list) -> list[int] | None:
@@ -92,10 +102,9 @@ class _Scope:
     hours: int
 
     def people(self, user_id_column) -> list:
-        """Only the learners of the filtered region (a semi-join, so no join when there is no region)."""
-        if not self.flt.region:
-            return []
-        return [user_id_column.in_(select(User.id).where(User.region == self.flt.region))]
+        """Only the learners of the filtered regions (a semi-join, so no join when all regions count)."""
+        regions = region_conditions(self.flt, User.region)
+        return [user_id_column.in_(select(User.id).where(*regions))] if regions else []
 
     def courses(self, course_id_column) -> list:
         return [] if self.course_ids is None else [course_id_column.in_(self.course_ids)]
@@ -122,8 +131,7 @@ def _by_month(column, scope: _Scope, base, conditions: list, is_date: bool = Fal
 def _learners(data: NetworkData, scope: _Scope) -> None:
     """Learner accounts by region and by month of creation, in one query."""
     conditions = [User.role == Role.LEARNER, *in_range(User.created_at, scope.flt, scope.tz)]
-    if scope.flt.region:
-        conditions.append(User.region == scope.flt.region)
+    conditions += region_conditions(scope.flt, User.region)
     if scope.course_ids is not None:
         conditions.append(User.id.in_(select(Enrolment.user_id).where(Enrolment.course_id.in_(scope.course_ids))))
     month = month_of(User.created_at, scope.hours)
@@ -140,7 +148,7 @@ def _enrolment_figures(data: NetworkData, scope: _Scope) -> None:
     completed = and_(Enrolment.status == EnrolmentStatus.COMPLETED, *in_range(Enrolment.completed_at, flt, tz))
     query = (select(Enrolment.course_id, User.region, func.count(case((enrolled, 1))), func.count(case((completed, 1))))
              .join(User, User.id == Enrolment.user_id)
-             .where(*scope.courses(Enrolment.course_id), *([User.region == flt.region] if flt.region else []))
+             .where(*scope.courses(Enrolment.course_id), *region_conditions(flt, User.region))
              .group_by(User.region, Enrolment.course_id))
     for course_id, region, enrolments, completions in db.session.execute(query):
         data.by_region_course["enrolments"][(region or "", course_id)] = enrolments
@@ -174,7 +182,7 @@ def _certificate_figures(data: NetworkData, scope: _Scope) -> None:
 
 
 def _attendance_figures(data: NetworkData, scope: _Scope) -> None:
-    in_region = [User.region == scope.flt.region] if scope.flt.region else []
+    in_region = region_conditions(scope.flt, User.region)
     query = (select(Workshop.course_id, User.region, func.count()).select_from(Attendance)
              .join(Workshop, Workshop.id == Attendance.workshop_id).join(User, User.id == Attendance.user_id)
              .where(Attendance.present, *in_range(Workshop.starts_at, scope.flt, scope.tz),

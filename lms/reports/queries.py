@@ -4,12 +4,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select, tuple_
+from sqlalchemy import and_, case, func, or_, select, true, tuple_
 from sqlalchemy.orm import aliased
 
-from lms.accounts.models import AuditEvent, Cohort, User, cohort_member, cohort_trainer
-from lms.courses.models import Course, Lesson, Module, Quiz, course_trainer
+from lms.accounts.models import AuditEvent, User, cohort_member
+from lms.courses.access import course_scope
+from lms.courses.models import Course, CourseStatus, Lesson, Module, Quiz
 from lms.extensions import db
+from lms.learning.access import cohort_enrolments
 from lms.learning.models import Enrolment, EnrolmentStatus, LessonCompletion, QuizAttempt
 
 ACTIVE_DAYS = 30
@@ -43,16 +45,19 @@ def _round(value) -> float | None:
 
 @dataclass(frozen=True)
 class CourseScope:
-    """The enrolments a course dashboard counts: not withdrawn, maybe only those of one cohort's members."""
+    """The enrolments a course dashboard counts: not withdrawn, those the viewer sees (`visible`, the learning
+    package's record scope), maybe only the cohort's learners."""
 
     course_id: int
     cohort_id: int | None = None
+    visible: object = field(default_factory=true)
 
     @property
     def conditions(self) -> list:
-        conditions = [Enrolment.course_id == self.course_id, Enrolment.status != EnrolmentStatus.WITHDRAWN]
+        conditions = [Enrolment.course_id == self.course_id, Enrolment.status != EnrolmentStatus.WITHDRAWN,
+                      self.visible]
         if self.cohort_id is not None:
-            conditions.append(cohort_members_condition(self.cohort_id))
+            conditions.append(cohort_enrolments(self.cohort_id))
         return conditions
 
     def enrolment_ids(self):
@@ -172,14 +177,11 @@ def progress_grid(scope: CourseScope, offset: int = 0, limit: int | None = None)
 
 # ---- one cohort ----
 
-def cohort_members_condition(cohort_id: int):
-    return Enrolment.user_id.in_(select(cohort_member.c.user_id).where(cohort_member.c.cohort_id == cohort_id))
-
-
-def cohort_courses(cohort_id: int, now: datetime) -> list:
-    """Per course the cohort's members take: enrolled, active lately, completed, average best score."""
+def cohort_courses(cohort_id: int, now: datetime, visible=None) -> list:
+    """Per course the cohort's learners take (of the records `visible`): enrolled, active lately, completed,
+    average best score."""
     active_since = naive_utc(now) - timedelta(days=ACTIVE_DAYS)
-    conditions = [cohort_members_condition(cohort_id), Enrolment.status != EnrolmentStatus.WITHDRAWN]
+    conditions = [cohort_enrolments(cohort_id), true() if visible is None else visible]
     best = (select(Enrolment.course_id, func.max(QuizAttempt.score).label("best"))
             .join(Enrolment, Enrolment.id == QuizAttempt.enrolment_id).where(*conditions)
             .group_by(QuizAttempt.enrolment_id, QuizAttempt.quiz_id, Enrolment.course_id).subquery())
@@ -193,9 +195,10 @@ def cohort_courses(cohort_id: int, now: datetime) -> list:
     return db.session.execute(query).all()
 
 
-def cohort_members(cohort_id: int, offset: int = 0, limit: int | None = None) -> list:
-    """The cohort's members with their courses, completed courses and last activity."""
-    joined = and_(Enrolment.user_id == User.id, Enrolment.status != EnrolmentStatus.WITHDRAWN)
+def cohort_members(cohort_id: int, offset: int = 0, limit: int | None = None, visible=None) -> list:
+    """The cohort's members with their courses, completed courses and last activity (of the records `visible`)."""
+    joined = and_(Enrolment.user_id == User.id, Enrolment.status != EnrolmentStatus.WITHDRAWN,
+                  true() if visible is None else visible)
     query = (select(User.full_name, User.username, func.count(Enrolment.id).label("courses"),
                     func.count(case((Enrolment.status == EnrolmentStatus.COMPLETED, 1))).label("completed"),
                     func.max(Enrolment.last_activity_at).label("last_activity_at"))
@@ -211,21 +214,13 @@ def cohort_member_count(cohort_id: int) -> int:
 
 
 def reportable_courses(user: User) -> list:
-    """The courses a person may see dashboards of: her own (admins: all)."""
-    query = select(Course.id, Course.title, Course.status).order_by(Course.title)
-    if not user.is_admin:
-        query = query.join(course_trainer).where(course_trainer.c.user_id == user.id)
-    return db.session.execute(query).all()
-
-
-def led_cohorts(user: User, name: str = "", limit: int = 100) -> list:
-    """The first `limit` cohorts a person leads (admins: all), by name, maybe only those whose name has `name`."""
-    query = select(Cohort.id, Cohort.name).order_by(Cohort.name).limit(limit)
-    if not user.is_admin:
-        query = query.join(cohort_trainer).where(cohort_trainer.c.user_id == user.id)
-    if name:
-        query = query.where(func.lower(Cohort.name).contains(name.lower(), autoescape=True))
-    return db.session.execute(query).all()
+    """The courses a person may see dashboards of: those she teaches (admins: all; coordinators: also every
+    published course, where she sees the learners of her regions)."""
+    shown = course_scope(user)
+    if user.is_coordinator:
+        shown = or_(shown, Course.status != CourseStatus.DRAFT)
+    return db.session.execute(select(Course.id, Course.title, Course.status).where(shown)
+                              .order_by(Course.title)).all()
 
 
 # ---- the audit log ----

@@ -176,10 +176,10 @@ def network_charts(report: dict[str, Table]) -> list[tuple[str, charts.BarChart 
     ]
 
 
-def course_report(course_id: int, cohort_id: int | None, now: datetime, page: int | None = None,
+def course_report(course_id: int, cohort_id: int | None, visible, now: datetime, page: int | None = None,
                   only: str | None = None) -> dict[str, Table]:
-    """The course dashboard's tables; `page` pages the learner lists (None: every row, for a file)."""
-    scope = queries.CourseScope(course_id, cohort_id)
+    """The course dashboard's tables of the records `visible`; `page` pages the learner lists (None: every row)."""
+    scope = queries.CourseScope(course_id, cohort_id, visible)
     summary = queries.course_summary(scope, now)
     limit, offset = (PAGE_SIZE, (page - 1) * PAGE_SIZE) if page else (None, 0)
     report = {"summary": course_summary_table(summary)}
@@ -193,10 +193,11 @@ def course_report(course_id: int, cohort_id: int | None, now: datetime, page: in
     return report
 
 
-def cohort_report(cohort_id: int, now: datetime, link, page: int | None = None) -> dict[str, Table]:
+def cohort_report(cohort_id: int, visible, now: datetime, link, page: int | None = None) -> dict[str, Table]:
+    """The cohort dashboard's tables: its members, and their records `visible` to the viewer."""
     limit, offset = (PAGE_SIZE, (page - 1) * PAGE_SIZE) if page else (None, 0)
-    return {"courses": cohort_courses_table(queries.cohort_courses(cohort_id, now), link),
-            "members": cohort_members_table(queries.cohort_members(cohort_id, offset, limit),
+    return {"courses": cohort_courses_table(queries.cohort_courses(cohort_id, now, visible), link),
+            "members": cohort_members_table(queries.cohort_members(cohort_id, offset, limit, visible),
                                             queries.cohort_member_count(cohort_id))}
 
 
@@ -230,13 +231,17 @@ def _known(value: str, known, message: str, problems: list[str]) -> str:
     return value
 
 
-def network_filter(args, courses: list, themes: list) -> tuple[network.NetworkFilter, list[str]]:
-    """The filters of the query string that make sense; the others are dropped with a message."""
+def network_filter(args, courses: list, themes: list,
+                   allowed_regions: list[str] | None = None) -> tuple[network.NetworkFilter, list[str]]:
+    """The filters of the query string that make sense; the others are dropped with a message. With
+    `allowed_regions` (a coordinator's), only those regions are counted and offered."""
     problems: list[str] = []
     region, theme, course = (args.get(name, "").strip() for name in ("region", "theme", "course"))
     course = _known(course, {str(c.id) for c in courses}, _("No conocemos ese curso; se muestran todos."), problems)
+    regions = REGIONS if allowed_regions is None else allowed_regions
     flt = network.NetworkFilter(
-        region=_known(region, REGIONS, _("No conocemos esa región; se muestran todas."), problems),
+        region=_known(region, regions, _("No conocemos esa región; se muestran todas."), problems),
+        allowed_regions=None if allowed_regions is None else tuple(allowed_regions),
         theme=_known(theme, {t.slug for t in themes}, _("No conocemos ese tema; se muestran todos."), problems),
         course_id=int(course) if course else None)
     flt.start, flt.end = date_range(args, problems)

@@ -6,39 +6,30 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_babel import format_date, format_datetime, format_decimal, format_number, get_locale
 from flask_login import current_user
 
-from lms.accounts.access import require_roles
-from lms.accounts.cohorts import cohort_for
-from lms.accounts.models import REGIONS, Cohort, Role, User, audit, utcnow
+from lms.accounts.access import STAFF, cohort_for, cohorts_of, require_admin, require_roles
+from lms.accounts.models import REGIONS, Cohort, User, audit, utcnow
 from lms.courses.models import Course
 from lms.extensions import db, db_int
+from lms.learning.access import record_scope, sees_records_of
 from lms.reports import network as figures
 from lms.reports import queries, tables
 from lms.reports.exports import DONE_MARK, EXPORTERS, Table
 
 bp = Blueprint("reports", __name__, url_prefix="/manage/reports")
-bp.before_request(require_roles(Role.TRAINER, Role.ADMIN))
+bp.before_request(require_roles(*STAFF))
 AUDIT_PAGE_SIZE = 50
 COHORT_LIST_SIZE = 100
 
 
-def require_admin(user: User) -> None:
-    """Network-wide figures and the audit log are for admins only."""
-    if not user.is_admin:
-        abort(403)
-
-
 def course_for_reports(user: User, course_id: int, cohort_id: int | None) -> tuple[Course, Cohort | None]:
-    """A course she owns (admins: any), or, filtered to a cohort she leads, any course its members take."""
+    """A course whose records she sees (she teaches it; coordinators: any, for their regions' learners), maybe
+    only for a cohort she manages. Never another trainer's course through a cohort of her own."""
     course = db.session.get(Course, course_id)
-    cohort = db.session.get(Cohort, cohort_id) if cohort_id is not None else None
-    if course is None or (cohort_id is not None and cohort is None):
+    if course is None:
         abort(404)
-    if course.is_owned_by(user) or (cohort is not None and cohort.is_led_by(user)):
-        return course, cohort
-    abort(403)
-
-
-cohort_for_reports = cohort_for  # one loader per object (DESIGN, convention 5)
+    if not sees_records_of(user, course):
+        abort(403)
+    return course, (cohort_for(user, cohort_id) if cohort_id is not None else None)
 
 
 def _tz() -> str:
@@ -90,7 +81,7 @@ def report_cell(value, kind: str = "text") -> str:
 @bp.route("/")
 def index():
     q = request.args.get("q", "").strip()[:60]
-    cohorts = queries.led_cohorts(current_user, q, limit=COHORT_LIST_SIZE + 1)
+    cohorts = cohorts_of(current_user, q, limit=COHORT_LIST_SIZE + 1)
     return render_template("reports/index.html", courses=queries.reportable_courses(current_user), q=q,
                            cohorts=cohorts[:COHORT_LIST_SIZE], more_cohorts=len(cohorts) > COHORT_LIST_SIZE)
 
@@ -99,10 +90,10 @@ def index():
 def course(course_id):
     course, cohort = course_for_reports(current_user, course_id, request.args.get("cohort", type=db_int))
     cohort_arg = cohort.id if cohort else None
-    report = tables.course_report(course.id, cohort_arg, utcnow(), _page())
+    report = tables.course_report(course.id, cohort_arg, record_scope(current_user), utcnow(), _page())
     return render_template("reports/course.html", course=course, cohort=cohort, report=report, page=_page(),
                            lessons_chart=tables.lessons_chart(report["lessons"]),
-                           page_size=tables.PAGE_SIZE, cohorts=queries.led_cohorts(current_user),
+                           page_size=tables.PAGE_SIZE, cohorts=cohorts_of(current_user, limit=COHORT_LIST_SIZE),
                            export_url=lambda key, fmt: url_for("reports.course_export", course_id=course.id,
                                                                key=key, fmt=fmt, cohort=cohort_arg))
 
@@ -111,7 +102,8 @@ def course(course_id):
 def course_export(course_id, key, fmt):
     course, cohort = course_for_reports(current_user, course_id, request.args.get("cohort", type=db_int))
     cohort_arg = cohort.id if cohort else None
-    table = _pick(tables.course_report(course.id, cohort_arg, utcnow(), only=key), key, fmt)
+    table = _pick(tables.course_report(course.id, cohort_arg, record_scope(current_user), utcnow(), only=key),
+                  key, fmt)
     return export_response(table, fmt, "course", course_id=course.id, cohort_id=cohort_arg)
 
 
@@ -121,8 +113,8 @@ def _course_link(cohort_id: int):
 
 @bp.route("/cohorts/<int:cohort_id>")
 def cohort(cohort_id):
-    cohort = cohort_for_reports(current_user, cohort_id)
-    report = tables.cohort_report(cohort.id, utcnow(), _course_link(cohort.id), _page())
+    cohort = cohort_for(current_user, cohort_id)
+    report = tables.cohort_report(cohort.id, record_scope(current_user), utcnow(), _course_link(cohort.id), _page())
     return render_template("reports/cohort.html", cohort=cohort, report=report, page=_page(),
                            page_size=tables.PAGE_SIZE,
                            export_url=lambda key, fmt: url_for("reports.cohort_export", cohort_id=cohort.id,
@@ -131,14 +123,22 @@ def cohort(cohort_id):
 
 @bp.route("/cohorts/<int:cohort_id>/<key>.<fmt>")
 def cohort_export(cohort_id, key, fmt):
-    cohort = cohort_for_reports(current_user, cohort_id)
-    table = _pick(tables.cohort_report(cohort.id, utcnow(), _course_link(cohort.id)), key, fmt)
+    cohort = cohort_for(current_user, cohort_id)
+    table = _pick(tables.cohort_report(cohort.id, record_scope(current_user), utcnow(), _course_link(cohort.id)),
+                  key, fmt)
     return export_response(table, fmt, "cohort", cohort_id=cohort.id)
+
+
+def require_network_view(user: User) -> None:
+    """The network dashboard: admins see the whole network, coordinators their regions; nobody else."""
+    if not (user.is_admin or user.is_coordinator):
+        abort(403)
 
 
 def _network_report():
     courses, themes = figures.network_choices()
-    flt, problems = tables.network_filter(request.args, courses, themes)
+    allowed = None if current_user.is_admin else current_user.regions
+    flt, problems = tables.network_filter(request.args, courses, themes, allowed)
     data = figures.network_data(flt, _tz(), courses, themes)
     link = lambda course_id: url_for("reports.course", course_id=course_id)  # noqa: E731
     return flt, problems, tables.network_tables(data, flt, str(get_locale() or "es"), link), courses, themes
@@ -146,18 +146,19 @@ def _network_report():
 
 @bp.route("/network")
 def network():
-    require_admin(current_user)
+    require_network_view(current_user)
     flt, problems, report, courses, themes = _network_report()
     args = tables.network_args(flt)
     return render_template("reports/network.html", flt=flt, problems=problems, report=report, args=args,
                            charts=dict(tables.network_charts(report)), courses=courses, themes=themes,
-                           regions=REGIONS, export_url=lambda key, fmt: url_for("reports.network_export", key=key,
-                                                                                fmt=fmt, **args))
+                           regions={k: v for k, v in REGIONS.items()
+                                    if current_user.is_admin or k in current_user.regions},
+                           export_url=lambda key, fmt: url_for("reports.network_export", key=key, fmt=fmt, **args))
 
 
 @bp.route("/network/<key>.<fmt>")
 def network_export(key, fmt):
-    require_admin(current_user)
+    require_network_view(current_user)
     flt, _problems, report, _courses, _themes = _network_report()
     return export_response(_pick(report, key, fmt), fmt, "network", **tables.network_args(flt))
 

@@ -20,12 +20,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from limits import parse
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
 from lms.accounts.access import public, safe_next
-from lms.accounts.models import Role
-from lms.extensions import db
+from lms.accounts.models import Role, audit
+from lms.certificates.issuing import my_courses_for
+from lms.extensions import db, limiter
 
 bp = Blueprint("site", __name__)
 
@@ -58,8 +60,11 @@ def index():
 
 @bp.route("/inicio")
 def dashboard():
-    template = {Role.ADMIN: "site/home_admin.html", Role.TRAINER: "site/home_trainer.html"}
-    return render_template(template.get(current_user.role, "site/home_learner.html"))
+    template = {Role.ADMIN: "site/home_admin.html", Role.COORDINATOR: "site/home_coordinator.html",
+                Role.TRAINER: "site/home_trainer.html"}
+    if current_user.role in template:
+        return render_template(template[current_user.role])
+    return render_template("site/home_learner.html", my=my_courses_for(current_user))
 
 
 @bp.route("/idioma", methods=["POST"])
@@ -85,8 +90,24 @@ def healthz():
     return jsonify(status="ok", database="ok")
 
 
+def log_refusal() -> None:
+    """Put a 403 in the audit log — at most FORBIDDEN_LOGGED_PER_HOUR per person (or address, for visitors), so a
+    flood of refusals cannot flood the log. The path is kept; the query string (it may hold a search) is not."""
+    who = f"user:{current_user.id}" if current_user.is_authenticated else f"address:{request.remote_addr}"
+    per_hour = parse(f"{current_app.config['FORBIDDEN_LOGGED_PER_HOUR']} per hour")
+    if not limiter.limiter.hit(per_hour, "forbidden-logged", who):
+        return
+    db.session.rollback()  # nothing the refused request began is kept
+    audit("access.denied", actor=current_user if current_user.is_authenticated else None,
+          address=request.remote_addr, method=request.method, path=request.path[:200],
+          endpoint=request.endpoint)
+    db.session.commit()
+
+
 def error_page(error: HTTPException):
     code = error.code if error.code in ERROR_MESSAGES else 500
+    if code == 403:
+        log_refusal()
     title, message = ERROR_MESSAGES[code]
     if isinstance(error, CSRFError):
         message = _("La página caducó o se abrió en otra sesión. Vuelve atrás, recarga la página e inténtalo otra vez.")
@@ -117,10 +138,12 @@ def security_headers(response):
     response.headers.setdefault("Referrer-Policy", "same-origin")  # a view may be stricter (verification)
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if current_app.config["PUBLIC_BASE_URL"].startswith("https://"):
+        response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
     # Read the session, not current_user: after the view's commit the user row is expired and asking
     # current_user.is_authenticated (is_active) would cost one more query on every signed-in page.
     if session.get("_user_id"):
-        response.headers.setdefault("Cache-Control", "private, no-cache")
+        response.headers.setdefault("Cache-Control", "no-store")  # a shared phone keeps no copy of her pages
     return response
 
 

@@ -6,13 +6,15 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy import false, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload
 
-from lms.accounts.models import Cohort, Role, User, cohort_trainer, utcnow
-from lms.courses.models import Course, course_trainer
+from lms.accounts.models import Cohort, Role, User, utcnow
+from lms.courses.access import course_scope
+from lms.courses.models import Course
 from lms.extensions import db
 from lms.workshops.models import Attendance, Workshop
 from lms.workshops.signals import attendance_recorded
@@ -23,33 +25,34 @@ PRESENT_WORDS = {"si": True, "s": True, "1": True, "x": True, "presente": True,
                  "no": False, "n": False, "0": False, "": False, "ausente": False}
 
 
-def courses_of(user: User) -> list[Course]:
-    """The courses a person may hold workshops for: her own (admins: all), archived ones left out."""
-    query = (select(Course).where(Course.status != "archived").order_by(Course.title)
-             .options(selectinload(Course.modules)))
-    if not user.is_admin:
-        query = query.join(course_trainer).where(course_trainer.c.user_id == user.id)
-    return list(db.session.scalars(query))
+def workshop_scope(user: User):
+    """The sessions `user` manages: those of the courses she teaches (coordinators: also those for the cohorts of
+    her regions); admins all."""
+    if user.is_admin:
+        return true()
+    courses = Workshop.course_id.in_(select(Course.id).where(course_scope(user)))
+    if user.is_coordinator:
+        return or_(courses, Workshop.cohort_id.in_(select(Cohort.id).where(Cohort.region.in_(user.regions))))
+    return courses
 
 
-def cohorts_of(user: User) -> list[Cohort]:
-    """The cohorts a person leads (admins: all)."""
-    query = select(Cohort).order_by(Cohort.name)
-    if not user.is_admin:
-        query = query.join(cohort_trainer).where(cohort_trainer.c.user_id == user.id)
-    return list(db.session.scalars(query))
+def workshop_for(user: User, workshop_id: int) -> Workshop:
+    """A session `user` manages; 404 if missing, 403 if not hers."""
+    workshop = db.session.get(Workshop, workshop_id)
+    if workshop is None:
+        abort(404)
+    if not db.session.scalar(select(Workshop.id).where(Workshop.id == workshop.id, workshop_scope(user))):
+        abort(403)
+    return workshop
 
 
 def workshops_of(user: User, upcoming: bool, since: datetime, limit: int, offset: int = 0):
-    """Rows (workshop, present count) of her courses' sessions, upcoming ascending or past descending."""
+    """Rows (workshop, present count) of the sessions she manages, upcoming ascending or past descending."""
     present = (select(func.count(Attendance.id)).where(Attendance.workshop_id == Workshop.id,
                                                        Attendance.present.is_(true()))
                .correlate(Workshop).scalar_subquery())
-    query = (select(Workshop, present).join(Workshop.course)
+    query = (select(Workshop, present).join(Workshop.course).where(workshop_scope(user))
              .options(contains_eager(Workshop.course), joinedload(Workshop.cohort), joinedload(Workshop.module)))
-    if not user.is_admin:
-        query = query.join(course_trainer, course_trainer.c.course_id == Course.id).where(
-            course_trainer.c.user_id == user.id)
     if upcoming:
         query = query.where(Workshop.starts_at >= since).order_by(Workshop.starts_at, Workshop.id)
     else:
@@ -161,7 +164,7 @@ def _cell(row: list[str], index: int | None) -> str:
 
 
 def _check_rows(body, columns: dict, listed: set[int], result: CsvResult) -> None:
-    by_username, by_dni = _people_named(body, columns)
+    by_username, by_dni = _people_named(body, columns, listed)
     first_row: dict[int, int] = {}
     for number, row in body:
         username, dni = _cell(row, columns.get("usuario")).lower(), _cell(row, columns.get("dni"))
@@ -169,14 +172,9 @@ def _check_rows(body, columns: dict, listed: set[int], result: CsvResult) -> Non
         present = PRESENT_WORDS.get(_plain(_cell(row, columns["presente"])))
         if not username and not dni:
             result.errors.append(_("Fila %(row)d: falta el usuario o el DNI.", row=number))
-        elif person is None and username:
-            result.errors.append(_("Fila %(row)d: no hay ninguna cuenta con el usuario «%(username)s».",
-                                   row=number, username=username[:40]))
-        elif person is None:
-            result.errors.append(_("Fila %(row)d: no hay ninguna cuenta con ese DNI.", row=number))
-        elif person.id not in listed:
-            result.errors.append(_("Fila %(row)d: %(name)s no está en la lista de este taller.",
-                                   row=number, name=person.full_name))
+        elif person is None or person.id not in listed:  # whether she has an account elsewhere is not said
+            result.errors.append(_("Fila %(row)d: nadie de la lista de este taller tiene ese usuario o DNI.",
+                                   row=number))
         elif person.id in first_row:
             result.errors.append(_("Fila %(row)d: esta persona ya aparece en la fila %(first)d.",
                                    row=number, first=first_row[person.id]))
@@ -187,11 +185,11 @@ def _check_rows(body, columns: dict, listed: set[int], result: CsvResult) -> Non
             result.marks[person.id] = present
 
 
-def _people_named(body, columns: dict) -> tuple[dict[str, User], dict[str, User]]:
-    """The learners the file names, loaded in one query (not one per row)."""
+def _people_named(body, columns: dict, listed: set[int]) -> tuple[dict[str, User], dict[str, User]]:
+    """The listed learners the file names, loaded in one query (not one per row); nobody else is looked up."""
     usernames = {_cell(row, columns.get("usuario")).lower() for _n, row in body} - {""}
     dnis = {_cell(row, columns.get("dni")) for _n, row in body} - {""}
-    query = select(User).where(User.role == Role.LEARNER, or_(
+    query = select(User).where(User.role == Role.LEARNER, User.id.in_(listed), or_(
         User.username.in_(usernames) if usernames else false(), User.dni.in_(dnis) if dnis else false()))
     people = list(db.session.scalars(query))
     return {p.username: p for p in people}, {p.dni: p for p in people if p.dni}

@@ -4,54 +4,41 @@ import unicodedata
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import and_, or_, select, union
+from sqlalchemy import and_, or_, select
 
-from lms.accounts.access import require_roles
-from lms.accounts.models import Role, User, audit, cohort_member
+from lms.accounts.access import STAFF, cohorts_of, require_roles
+from lms.accounts.models import User, audit
+from lms.courses.access import courses_of
 from lms.extensions import db, db_int
+from lms.learning.access import cohort_enrolments
 from lms.learning.models import Enrolment, EnrolmentStatus
 from lms.workshops.attendance import (
     CSV_MAX_BYTES,
     Recorded,
-    cohorts_of,
-    courses_of,
     parse_attendance_csv,
     present_ids,
     record_attendance,
+    workshop_for,
     workshops_of,
 )
 from lms.workshops.forms import AttendanceForm, AttendanceImportForm, WorkshopForm
 from lms.workshops.models import Attendance, Workshop
 
 bp = Blueprint("workshops", __name__, url_prefix="/manage/workshops")
-bp.before_request(require_roles(Role.TRAINER, Role.ADMIN))
+bp.before_request(require_roles(*STAFF))
 PAGE_SIZE = 30
 UPCOMING_LIMIT = 100
 
 
-def workshop_for(user: User, workshop_id: int) -> Workshop:
-    """The session `user` may manage: trainers only for courses they own, admins all."""
-    workshop = db.session.get(Workshop, workshop_id)
-    if workshop is None:
-        abort(404)
-    if not workshop.course.is_owned_by(user):
-        abort(403)
-    return workshop
-
-
 def roster(workshop: Workshop) -> list[User]:
-    """Who is on the list, by name: the course's enrolled learners (active accounts) or, with a cohort, its
-    members and those enrolled through it; plus anyone already recorded for the session."""
+    """Who is on the list, by name: the course's enrolled learners (active accounts) or, with a cohort, the
+    cohort's learners in the course; plus anyone already recorded for the session."""
     enrolled = select(Enrolment.user_id).where(Enrolment.course_id == workshop.course_id,
                                                Enrolment.status != EnrolmentStatus.WITHDRAWN)
-    if workshop.cohort_id is None:
-        expected = enrolled
-    else:
-        expected = union(enrolled.where(Enrolment.cohort_id == workshop.cohort_id),
-                         select(cohort_member.c.user_id).where(cohort_member.c.cohort_id == workshop.cohort_id))
+    expected = enrolled if workshop.cohort_id is None else enrolled.where(cohort_enrolments(workshop.cohort_id))
     recorded = select(Attendance.user_id).where(Attendance.workshop_id == workshop.id)
     people = db.session.scalars(select(User).where(or_(
         User.id.in_(recorded), and_(User.active.is_(True), User.id.in_(expected)))))
@@ -86,7 +73,8 @@ def index():
 
 def _workshop_form(workshop: Workshop | None = None) -> WorkshopForm:
     """The form, offering her courses and cohorts (and the session's own, should they be outside them)."""
-    courses, cohorts = courses_of(current_user), cohorts_of(current_user)
+    courses = courses_of(current_user, with_modules=True, archived=False)
+    cohorts = cohorts_of(current_user)
     if workshop is not None:
         courses += [workshop.course] if workshop.course not in courses else []
         cohorts += [workshop.cohort] if workshop.cohort and workshop.cohort not in cohorts else []

@@ -12,8 +12,8 @@ from wtforms.validators import DataRequired, ValidationError
 
 from lms.accounts.forms import lower_strip
 from lms.accounts.models import Role, User, audit
-from lms.accounts.privacy import anonymise, is_anonymised, personal_data
 from lms.extensions import db
+from lms.privacy.data import anonymise, personal_data
 
 bp = Blueprint("privacy", __name__)
 EXPORT_FILENAME = "mis-datos-rnm-mape.json"
@@ -59,7 +59,7 @@ def export():
 @bp.route("/admin/privacy/<int:user_id>/anonymise", methods=["GET", "POST"])
 def anonymise_learner(user_id):
     person = learner_to_anonymise(current_user, user_id)
-    done = is_anonymised(person)
+    done = person.is_anonymised
     form = AnonymiseForm(person.username)
     if not done and form.validate_on_submit():
         anonymise(person)

@@ -1,0 +1,51 @@
+"""Which certificates a person may see and change (docs/architecture.md, «Quién ve qué»)."""
+
+from flask import abort
+from sqlalchemy import select
+
+from lms.accounts.models import User
+from lms.certificates.models import Certificate, CertificateStatus
+from lms.extensions import db
+from lms.learning.access import cohort_enrolments, record_scope
+from lms.learning.models import Enrolment
+
+
+def certificate_for(user: User, cert_id: int, manage: bool = False) -> Certificate:
+    """Her own valid certificate, or (staff) one whose record she sees; 404 otherwise, whoever asks."""
+    cert = db.session.get(Certificate, cert_id)
+    if cert is None:
+        abort(404)
+    if not manage and cert.enrolment.user_id == user.id and cert.is_valid:
+        return cert
+    if user.is_staff and db.session.scalar(select(Enrolment.id).where(Enrolment.id == cert.enrolment_id,
+                                                                      record_scope(user))):
+        return cert
+    abort(404)
+
+
+def certificate_for_admin(user: User, cert_id: int) -> Certificate:
+    """A certificate only an admin may change (revoke, reinstate, reissue): it speaks for the whole network."""
+    cert = certificate_for(user, cert_id, manage=True)
+    if not user.is_admin:
+        abort(403)
+    return cert
+
+
+def managed_certificates(user: User, course_id: int | None, offset: int, limit: int) -> list[Certificate]:
+    """Certificates whose records `user` sees, newest first, maybe of one course."""
+    query = select(Certificate).join(Enrolment).where(record_scope(user))
+    if course_id:
+        query = query.where(Enrolment.course_id == course_id)
+    query = query.order_by(Certificate.created_at.desc(), Certificate.id.desc())
+    return list(db.session.scalars(query.offset(offset).limit(limit)))
+
+
+def valid_certificates(user: User, course_id: int | None = None, cohort_id: int | None = None) -> list[Certificate]:
+    """Valid certificates `user` sees, of a course or of a cohort's learners, by learner name (for a ceremony)."""
+    query = select(Certificate).join(Enrolment).where(Certificate.status == CertificateStatus.VALID,
+                                                      record_scope(user))
+    if course_id is not None:
+        query = query.where(Enrolment.course_id == course_id)
+    if cohort_id is not None:
+        query = query.where(cohort_enrolments(cohort_id))
+    return list(db.session.scalars(query.order_by(Certificate.learner_name, Certificate.course_title)))
