@@ -140,3 +140,41 @@ def test_parallel_submits_of_different_forms_respect_the_attempt_limit(app, serv
         numbers = db.session.scalars(select(QuizAttempt.number).where(QuizAttempt.enrolment_id == enrolment_id))
         assert sorted(numbers) == [1, 2]
     assert all(re.search(r"/intento/[12]$", location) for status, location in answers if status == 302)
+
+
+def post_file(port: int, cookie: str, path: str, name: str, data: bytes) -> tuple[int, str]:
+    """A multipart/form-data POST with one file, as a browser sends it."""
+    boundary = uuid.uuid4().hex
+    payload = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
+               f"Content-Type: text/csv\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        connection.request("POST", path, body=payload, headers={
+            "Cookie": cookie, "User-Agent": AGENT, "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
+def test_parallel_csv_imports_of_the_same_names_never_fail_and_give_each_her_own_username(
+        app, server, make_user, make_course):
+    """Two trainers upload lists with the same names at the same moment: each new learner gets a free username."""
+    from lms.accounts.models import Role, User
+
+    names = ["María Quispe Apaza", "Juana Ccori Huanca", "Rosa Mamani Tito", "Elena Cusi Mendoza"]
+    uploads = []
+    for _n in range(4):
+        trainer = make_user(role="trainer")
+        course = make_course(trainers=[trainer], modules=1, lessons=1, quiz=False)
+        uploads.append((session_cookie(server, trainer.username, trainer.password), course))
+    data = ("nombre\n" + "\n".join(names) + "\n").encode()
+    answers = all_at_once(len(uploads), lambda n: post_file(server, uploads[n][0],
+                                                            f"/manage/teaching/{uploads[n][1].id}/csv",
+                                                            "lista.csv", data))
+    assert [status for status, _page in answers] == [200] * len(uploads), [page[-400:] for _s, page in answers]
+    assert all("maria.quispe" in page for _status, page in answers)
+    with app.app_context():
+        usernames = list(db.session.scalars(select(User.username).where(User.role == Role.LEARNER)))
+        assert len(usernames) == len(names) * len(uploads) == len(set(usernames))
+        assert db.session.scalar(select(func.count()).select_from(Enrolment)) == len(names) * len(uploads)

@@ -194,3 +194,63 @@ def test_only_admins_anonymise_and_only_learners_accounts(app, make_user, client
     assert staff.get("/admin/privacy/99999/anonymise").status_code == 404
     with app.app_context():
         assert db.session.get(User, maria.id).active and db.session.get(User, trainer.id).active
+
+
+def text_columns_holding(app, needles: list[str]) -> list[str]:
+    """Every table.column (text or JSON) where any of `needles` appears, case-insensitive."""
+    found = []
+    with app.app_context():
+        for table in db.metadata.sorted_tables:
+            columns = [c for c in table.columns if isinstance(c.type, (db.String, db.Text, db.JSON))]
+            for row in db.session.execute(select(*columns)).all() if columns else ():
+                for column, value in zip(columns, row, strict=True):
+                    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+                    found += [f"{table.name}.{column.name}: {n}" for n in needles if text and n.lower() in text.lower()]
+    return found
+
+
+def test_after_anonymising_no_text_column_holds_her_name_dni_phone_or_ip(app, make_user, make_course, client_for,
+                                                                        login, history, enrol):
+    """Also where others wrote about her (a revocation's reason, a manual issue's reason) and where her
+    addresses were recorded without her as the actor (a failed sign-in against her, a throttled attempt)."""
+    trainer, admin = make_user(role="trainer"), make_user(role="admin")
+    her = make_user(full_name="Maricruz Yapuchura Quenaya", dni="47654321", phone="+51976543210",
+                    username="maricruz.y", email="maricruz@example.pe", created_by_id=trainer.id)
+    code = history(her)
+    course = make_course(trainers=[trainer])
+    enrol(her, course)
+    her_phone = {"REMOTE_ADDR": "203.0.113.77"}
+    login(app.test_client(), "976 543 210", her.password, environ_base=her_phone)  # her own sign-in
+    login(app.test_client(), her.username, "mal-pin-0", environ_base={"REMOTE_ADDR": "198.51.100.45"})
+    staff, board = client_for(trainer), client_for(admin)
+    staff.post(f"/manage/people/{her.id}/reset", environ_base={"REMOTE_ADDR": "192.0.2.10"})
+    with app.app_context():
+        cert_id = db.session.scalar(select(Certificate.id).where(Certificate.code == code))
+        enrolment_id = db.session.scalar(select(Enrolment.id).where(Enrolment.course_id == course.id))
+    board.post(f"/manage/certificates/{cert_id}/revoke",
+               data={"reason": "Error: Maricruz Yapuchura Quenaya (DNI 47654321) no asistió, dijo Quenaya"})
+    staff.post(f"/manage/certificates/course/{course.id}/issue",
+               data={"enrolment": enrolment_id, "reason": "Yapuchura completó en el taller; tel. 976 543 210"})
+    needles = ["Maricruz", "Yapuchura", "Quenaya", "47654321", "976543210", "976 543 210", "maricruz.y",
+               "maricruz@example", "203.0.113.77", "198.51.100.45"]
+    assert text_columns_holding(app, needles)  # the control: before, she is everywhere
+    assert anonymise(board, her).headers["Location"] == f"/admin/privacy/{her.id}/anonymise"
+    assert text_columns_holding(app, needles) == []
+    pages = [board.get(url).get_data(as_text=True) for url in
+             ("/manage/reports/audit", f"/manage/reports/audit?person={her.id}", "/admin/people",
+              f"/manage/people/{her.id}", f"/manage/certificates/{cert_id}", f"/verify/{code}")]
+    for page in pages:
+        assert not [n for n in needles if n in page]
+
+
+def test_a_learner_named_like_an_anonymised_account_can_still_be_anonymised(app, make_user, client_for):
+    her = make_user(username="sara.tito", full_name="Sara Tito")
+    client = client_for(her)
+    client.post("/perfil", data={"full_name": f"Participante anonimizada #{her.id}", "region": "puno",
+                                 "language": "es"})
+    board = client_for(make_user(role="admin"))
+    assert "ya fue anonimizada" not in board.get(f"/admin/privacy/{her.id}/anonymise").get_data(as_text=True)
+    anonymise(board, her, confirm="sara.tito")
+    with app.app_context():
+        user = db.session.get(User, her.id)
+        assert user.anonymised_at is not None and user.username.startswith("anon-") and not user.active

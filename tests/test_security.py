@@ -1,6 +1,8 @@
 """Security defaults that every route gets without anyone remembering: guards, CSRF, headers, limits."""
 
 import re
+import time
+from pathlib import Path
 
 import pytest
 from flask import url_for
@@ -110,6 +112,44 @@ def test_every_response_carries_the_security_headers(client, make_user, client_f
         assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_every_signed_in_page_is_no_store_and_public_pages_are_not(app, client, make_user, client_for):
+    """A shared phone keeps no copy of her pages (Back, the cache, a stranger with the phone)."""
+    signed_in = client_for(make_user())
+    for path in ("/inicio", "/mis-cursos", "/perfil", "/cursos"):
+        assert signed_in.get(path).headers["Cache-Control"] == "no-store", path
+    assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")
+    static = signed_in.get("/static/css/site.css")
+    assert "max-age=31536000" in static.headers["Cache-Control"]  # fingerprinted files stay cacheable
+    static.close()
+
+
+def test_hsts_is_sent_when_the_public_address_is_https(make_app, client):
+    assert "Strict-Transport-Security" not in client.get("/").headers  # http://127.0.0.1 in development
+    secure = make_app(PUBLIC_BASE_URL="https://cursos.rnm-mape.pe").test_client()
+    for path in ("/", "/login", "/static/css/site.css", "/no-such-page"):
+        response = secure.get(path)
+        assert response.headers["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains", path
+        response.close()
+
+
+def test_the_nginx_example_sends_hsts_with_subdomains_in_every_location_that_adds_headers():
+    conf = (Path(__file__).resolve().parent.parent / "deploy" / "nginx.conf").read_text()
+    blocks = re.findall(r"location [^{]+\{[^}]*\}", conf)
+    assert blocks
+    for block in [conf.split("location", 1)[0], *blocks]:
+        if "add_header" in block:
+            assert 'Strict-Transport-Security "max-age=63072000; includeSubDomains" always' in block, block[:60]
+
+
+def test_a_session_ends_after_its_absolute_lifetime_even_when_in_use(make_user, client_for):
+    client = client_for(make_user())
+    with client.session_transaction() as session:
+        session["born"] = int(time.time()) - 12 * 3600 - 60
+        session["seen"] = int(time.time())  # used a minute ago
+    assert client.get("/inicio").headers["Location"] == "/login"
+    assert "pasaron muchas horas" in client.get("/login").get_data(as_text=True)
 
 
 def test_pages_have_no_inline_script_and_no_external_requests(client):

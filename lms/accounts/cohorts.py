@@ -12,8 +12,9 @@ from wtforms import SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from lms.accounts.access import STAFF, cohort_for, cohorts_of, require_roles
+from lms.accounts.access import cohort_for, cohorts_of
 from lms.accounts.forms import region_choices, strip
+from lms.accounts.guards import STAFF, require_roles
 from lms.accounts.models import Cohort, Role, User, audit, cohort_member
 from lms.courses.access import courses_of
 from lms.extensions import db, db_ids

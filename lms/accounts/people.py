@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from lms.accounts.access import STAFF, require_roles
 from lms.accounts.forms import LearnerForm, RoleForm, StaffForm
+from lms.accounts.guards import STAFF, require_roles
 from lms.accounts.models import CoordinatorRegion, Role, User, audit
 from lms.accounts.pins import one_time_pin
 from lms.extensions import db, db_int, fold, folded

@@ -36,23 +36,26 @@ class Traces:
     """What identifies her, gathered before erasure, so every package can scrub it from its free text."""
 
     texts: list[str] = field(default_factory=list)  # her name, username, DNI, phone as people write them, email
+    words: list[str] = field(default_factory=list)  # each word of her name: scrubbed only from texts about her
     addresses: set[str] = field(default_factory=set)  # where she signed in from
 
-    def scrub(self, text: str | None) -> str | None:
-        """`text` with every trace of her replaced (any case)."""
+    def scrub(self, text: str | None, about_her: bool = True) -> str | None:
+        """`text` with every trace of her replaced (any case); in a text about her, every word of her name too."""
         if not text:
             return text
         for trace in self.texts:
             text = re.sub(re.escape(trace), SCRUBBED, text, flags=re.IGNORECASE)
+        for word in self.words if about_her else ():
+            text = re.sub(rf"\b{re.escape(word)}\b", SCRUBBED, text, flags=re.IGNORECASE)
         return text
 
-    def scrub_json(self, value):
+    def scrub_json(self, value, about_her: bool = True):
         if isinstance(value, str):
-            return self.scrub(value)
+            return self.scrub(value, about_her)
         if isinstance(value, dict):
-            return {key: self.scrub_json(item) for key, item in value.items()}
+            return {key: self.scrub_json(item, about_her) for key, item in value.items()}
         if isinstance(value, list):
-            return [self.scrub_json(item) for item in value]
+            return [self.scrub_json(item, about_her) for item in value]
         return value
 
     def stored_forms(self) -> list[str]:
@@ -66,7 +69,8 @@ def traces_of(user: User) -> Traces:
     texts = [user.full_name, user.username, user.dni, user.phone, phone, phone.replace(" ", ""), user.email]
     addresses = set(db.session.scalars(select(AuditEvent.address).distinct().where(
         or_(AuditEvent.actor_id == user.id, AuditEvent.subject_id == user.id), AuditEvent.address.is_not(None))))
-    return Traces([t for t in dict.fromkeys(texts) if t and len(t) >= 5], addresses)
+    words = [w for w in re.findall(r"\w+", user.full_name) if len(w) >= 4]
+    return Traces([t for t in dict.fromkeys(texts) if t and len(t) >= 5], words, addresses)
 
 
 def rows(user: User) -> dict:
@@ -110,5 +114,8 @@ def erase(user: User, traces: Traces) -> None:
     detail = cast(AuditEvent.detail, String)
     naming = or_(hers, *(detail.contains(form, autoescape=True) for form in traces.stored_forms()))
     for event in db.session.scalars(select(AuditEvent).where(naming)):
-        event.detail = traces.scrub_json(event.detail)
+        event.detail = traces.scrub_json(event.detail, about_her=user.id in (event.actor_id, event.subject_id))
+    named = or_(*(Cohort.name.icontains(text, autoescape=True) for text in traces.texts))
+    for cohort in db.session.scalars(select(Cohort).where(named)) if traces.texts else ():
+        cohort.name = f"{traces.scrub(cohort.name, about_her=False)} #{cohort.id}"[:120]  # names are unique
     db.session.flush()

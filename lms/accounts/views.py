@@ -6,8 +6,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from lms.accounts.access import mark_session_start, public, safe_next, signin_guard
 from lms.accounts.forms import ChangeSecretForm, JoinCohortForm, LoginForm, NewSecretForm, ProfileForm, RegisterForm
+from lms.accounts.guards import mark_session_start, public, safe_next, signin_guard
 from lms.accounts.models import Cohort, Role, User, audit, normalise_join_code, utcnow
 from lms.accounts.pins import secret_problem
 from lms.accounts.signin import authenticate, check_current_secret, count_guess, guess_allowed

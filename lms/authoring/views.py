@@ -10,7 +10,8 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from lms.accounts.access import STAFF, require_admin, require_roles
+from lms.accounts.access import require_admin
+from lms.accounts.guards import STAFF, require_roles
 from lms.accounts.models import audit
 from lms.authoring.forms import CourseForm, ModuleForm, ThemeForm, free_slug, slugify
 from lms.courses.access import course_for_edit, courses_of

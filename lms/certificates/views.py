@@ -7,7 +7,8 @@ from flask_login import current_user
 from sqlalchemy import exists, func, select
 
 import lms.certificates  # noqa: F401 - connects the «enrolment completed» receiver
-from lms.accounts.access import STAFF, cohort_for, cohorts_of, public, require_roles
+from lms.accounts.access import cohort_for, cohorts_of
+from lms.accounts.guards import STAFF, public, require_roles
 from lms.accounts.models import User, audit
 from lms.certificates.access import (
     certificate_for,

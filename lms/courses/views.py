@@ -10,7 +10,7 @@ from markupsafe import Markup
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from lms.accounts.access import public
+from lms.accounts.guards import public
 from lms.accounts.models import utcnow
 from lms.courses.access import course_for_viewer, may_edit
 from lms.courses.media import human_size, media_path, type_label

@@ -8,7 +8,7 @@
 - «A cohort's learners in a course» (`cohort_enrolments`): its members now, enrolled and not withdrawn.
 """
 
-from flask import abort, g
+from flask import abort
 from sqlalchemy import and_, false, or_, select, true
 
 from lms.accounts.access import cohort_members, cohort_scope
@@ -103,7 +103,6 @@ def course_for_learner(slug: str) -> Course:
     course = db.session.scalar(select(Course).where(Course.slug == slug))
     if course is None or course.status == CourseStatus.DRAFT:
         abort(404)
-    g.sensitive_course = course.sensitive
     return course
 
 

@@ -234,6 +234,7 @@ def cohort_named(name: str, actor: User, cache: dict) -> Cohort:
         cache.update(cohorts_named([name]))
     if key not in cache:
         cohort = Cohort(name=name, region=actor.region, trainers=[actor])
+        cohort.new_join_code()
         try:
             with db.session.begin_nested():
                 db.session.add(cohort)

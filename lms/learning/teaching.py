@@ -6,7 +6,8 @@ from flask_login import current_user
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from lms.accounts.access import STAFF, cohort_for, cohorts_of, require_roles
+from lms.accounts.access import cohort_for, cohorts_of
+from lms.accounts.guards import STAFF, require_roles
 from lms.accounts.models import AccountClash, Cohort, User, audit
 from lms.courses.access import course_for_edit, courses_of
 from lms.courses.models import Course, Module, Quiz

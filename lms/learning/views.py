@@ -23,6 +23,13 @@ bp = Blueprint("learning", __name__, url_prefix=None)
 TOKEN_RE = re.compile(r"[0-9a-f]{32}")
 
 
+def studied_course(slug: str):
+    """The course of this page (learning.access.course_for_learner), remembering whether it is sensitive."""
+    course = course_for_learner(slug)
+    g.sensitive_course = course.sensitive
+    return course
+
+
 @bp.after_request
 def keep_sensitive_pages_out_of_caches(response):
     """Pages of sensitive courses are never stored, so Back or a shared phone's cache cannot show them again."""
@@ -45,7 +52,7 @@ def my_courses():
 
 @bp.route("/aprender/<slug>/inscribirme", methods=["POST"])
 def enrol(slug):
-    course = course_for_learner(slug)
+    course = studied_course(slug)
     if not (course.is_published and course.self_enrol):
         abort(403)
     _enrolment, new = enrolling.enrol(current_user.id, course, EnrolmentMethod.SELF, by=current_user)
@@ -57,7 +64,7 @@ def enrol(slug):
 
 @bp.route("/aprender/<slug>/clave", methods=["GET", "POST"])
 def enrol_key(slug):
-    course = course_for_learner(slug)
+    course = studied_course(slug)
     if not (course.is_published and course.enrolment_key):
         abort(404)
     form, config, address = KeyForm(), current_app.config, request.remote_addr or "unknown"
@@ -81,7 +88,7 @@ def enrol_key(slug):
 @bp.route("/aprender/<slug>")
 def resume(slug):
     """Back where she left off: the first lesson not done, or quiz not passed."""
-    course = course_for_learner(slug)
+    course = studied_course(slug)
     outline = course_outline(course, enrolment_for(current_user, course))
     step = outline.first_unfinished() or next(iter(outline.steps), None)
     if step is None:
@@ -92,7 +99,7 @@ def resume(slug):
 
 @bp.route("/aprender/<slug>/<lesson_slug>")
 def lesson(slug, lesson_slug):
-    course = course_for_learner(slug)
+    course = studied_course(slug)
     enrolment = enrolment_for(current_user, course)
     outline = course_outline(course, enrolment)
     step = outline.lesson(lesson_slug) or abort(404)
@@ -108,7 +115,7 @@ def lesson(slug, lesson_slug):
 @bp.route("/aprender/<slug>/<lesson_slug>/completar", methods=["POST"])
 def complete(slug, lesson_slug):
     """Mark a lesson done (idempotent), then go on: the module's quiz when its lessons are done, else the next."""
-    course = course_for_learner(slug)
+    course = studied_course(slug)
     enrolment = enrolment_for(current_user, course)
     lesson_id = db.session.scalar(select(Lesson.id).where(Lesson.course_id == course.id, Lesson.slug == lesson_slug))
     if lesson_id is None:
@@ -133,7 +140,7 @@ def _quiz_page(course, enrolment, quiz, questions, token=None, answers=None, sta
 
 @bp.route("/aprender/<slug>/evaluacion/<int:quiz_id>")
 def quiz(slug, quiz_id):
-    course = course_for_learner(slug)
+    course = studied_course(slug)
     enrolment = enrolment_for(current_user, course)
     quiz = quiz_of(course, quiz_id)
     progress.touch(enrolment, always=False)
@@ -145,7 +152,7 @@ def quiz(slug, quiz_id):
 @bp.route("/aprender/<slug>/evaluacion/<int:quiz_id>", methods=["POST"])
 def submit(slug, quiz_id):
     """Grade on the server; the form's one-time token makes a double submit return the first attempt."""
-    course = course_for_learner(slug)
+    course = studied_course(slug)
     enrolment = enrolment_for(current_user, course)
     quiz, token = quiz_of(course, quiz_id), request.form.get("token", "")
     questions = progress.quiz_questions(quiz)
@@ -169,7 +176,7 @@ def submit(slug, quiz_id):
 
 @bp.route("/aprender/<slug>/evaluacion/<int:quiz_id>/intento/<int:number>")
 def result(slug, quiz_id, number):
-    course = course_for_learner(slug)
+    course = studied_course(slug)
     enrolment = enrolment_for(current_user, course)
     quiz = quiz_of(course, quiz_id)
     attempt = db.session.scalar(select(QuizAttempt).where(

@@ -6,7 +6,8 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_babel import format_date, format_datetime, format_decimal, format_number, get_locale
 from flask_login import current_user
 
-from lms.accounts.access import STAFF, cohort_for, cohorts_of, require_admin, require_roles
+from lms.accounts.access import cohort_for, cohorts_of, require_admin
+from lms.accounts.guards import STAFF, require_roles
 from lms.accounts.models import REGIONS, Cohort, User, audit, utcnow
 from lms.courses.models import Course
 from lms.extensions import db, db_int

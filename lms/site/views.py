@@ -24,7 +24,7 @@ from limits import parse
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
-from lms.accounts.access import public, safe_next
+from lms.accounts.guards import public, safe_next
 from lms.accounts.models import Role, audit
 from lms.certificates.issuing import my_courses_for
 from lms.extensions import db, limiter

@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, or_, select
 
-from lms.accounts.access import STAFF, cohorts_of, require_roles
+from lms.accounts.access import cohorts_of
+from lms.accounts.guards import STAFF, require_roles
 from lms.accounts.models import User, audit
 from lms.courses.access import courses_of
 from lms.extensions import db, db_int
