@@ -297,3 +297,21 @@ def test_admin_creates_a_trainer_with_a_one_time_passphrase(make_user, client_fo
     assert "al menos 10 caracteres" in short
     ok = client.post("/pin", data={"secret": "socavón de plata 42", "confirm": "socavón de plata 42"})
     assert ok.headers["Location"] == "/inicio"
+
+
+def test_admin_makes_a_regional_coordinator_who_needs_at_least_one_region(make_user, client_for, app):
+    admin = client_for(make_user(role="admin"))
+    data = {"full_name": "Gloria Apaza", "username": "gloria.apaza", "region": "puno", "role": "coordinator",
+            "language": "es"}
+    refused = admin.post("/admin/people/new", data=data).get_data(as_text=True)
+    assert "Elige al menos una región para la coordinadora." in refused
+    created = admin.post("/admin/people/new", data={**data, "regions": ["puno", "arequipa"]})
+    assert created.status_code == 200 and "Cuenta creada para Gloria Apaza" in created.get_data(as_text=True)
+    with app.app_context():
+        gloria = db.session.scalar(select(User).where(User.username == "gloria.apaza"))
+        assert gloria.role == "coordinator" and gloria.regions == ["arequipa", "puno"]
+        gloria_id = gloria.id
+    admin.post(f"/admin/people/{gloria_id}/role", data={"role": "trainer", "active": "y", "regions": ["puno"]})
+    with app.app_context():
+        gloria = db.session.get(User, gloria_id)
+        assert gloria.role == "trainer" and gloria.regions == [] and gloria.region_rows == []

@@ -272,11 +272,11 @@ def _assert_payloads_were_stored(app, payload: str) -> None:
 
     with app.app_context():
         assert db.session.scalar(select(db.func.count(User.id)).where(User.community == payload)) >= 3
-        assert db.session.scalar(select(Cohort.name)) == payload
+        assert db.session.scalar(select(db.func.count(Cohort.id)).where(Cohort.name == payload)) >= 1
         assert db.session.scalar(select(Course.title).where(Course.title == payload)) == payload
         assert db.session.scalar(select(Theme.id).where(Theme.name == SHORT))
-        assert db.session.scalar(select(Workshop.place)) == payload
-        assert db.session.scalar(select(Question.text)) == payload
+        assert db.session.scalar(select(db.func.count(Workshop.id)).where(Workshop.place == payload)) >= 1
+        assert db.session.scalar(select(db.func.count(Question.id)).where(Question.text == payload)) >= 1
         revoked = db.session.scalar(select(Certificate).where(Certificate.status == CertificateStatus.REVOKED))
         assert revoked.revoked_reason == payload and revoked.learner_name == payload[::-1][:120]
         assert db.session.scalar(select(db.func.count(Certificate.id)).where(Certificate.learner_name == payload)) == 2
