@@ -131,7 +131,7 @@ def anonymise(user: User) -> None:
     user.end_sessions()
     certificates = select(Certificate).join(Enrolment).where(Enrolment.user_id == user.id)
     for certificate in db.session.scalars(certificates):
-        certificate.learner_name = WITHDRAWN_CERTIFICATE_NAME
+        certificate.withdraw_name(WITHDRAWN_CERTIFICATE_NAME)
     # Where she signed in from is personal data too; the events stay, for the counts.
     db.session.execute(update(AuditEvent).where(AuditEvent.actor_id == user.id).values(address=None))
     db.session.flush()
