@@ -194,3 +194,14 @@ def verify(statement: Statement, signature: bytes, keys: dict[str, bytes]) -> bo
 
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def b64decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def split_qr_text(text: str) -> tuple[str, str]:
+    """(code, fragment) from what a QR holds: https://…/verify/<code>#<statement>."""
+    address, _hash, fragment = text.strip().partition("#")
+    code = address.rstrip("/").rsplit("/", 1)[-1]
+    return code, fragment
