@@ -133,6 +133,20 @@ def current_signatories() -> list[list]:
     return [list(pair)[:2] for pair in configured]
 
 
+def certificate_problems() -> list[str]:
+    """What keeps certificates from being trusted: no signing key, or the placeholder signatory (check-deploy)."""
+    problems = []
+    try:
+        if signing.signing_key(key_dir()) is None:
+            problems.append(f"no certificate signing key in {key_dir()}: run `flask lms keys generate`.")
+    except (OSError, ValueError, signing.KeyStoreError) as error:
+        problems.append(f"the certificate signing key cannot be used: {error}")
+    if any(entry[0] == PLACEHOLDER_SIGNATORY for entry in current_signatories()):
+        problems.append(f"certificates would be signed by the placeholder «{PLACEHOLDER_SIGNATORY}»: set the "
+                        "signatories in /admin/certificados or CERTIFICATE_SIGNATORIES.")
+    return problems
+
+
 def key_dir() -> Path:
     return Path(current_app.config["SIGNING_KEY_DIR"])
 
