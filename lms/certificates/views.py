@@ -1,6 +1,17 @@
 """Certificates on the web: the learner's download, public verification, and staff pages under /manage."""
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -11,6 +22,7 @@ from lms.accounts.access import public, require_roles
 from lms.accounts.cohorts import cohort_for
 from lms.accounts.models import Cohort, Role, User, audit, cohort_trainer
 from lms.authoring.views import course_for_edit
+from lms.certificates import signing
 from lms.certificates.forms import ManualIssueForm, ReasonForm
 from lms.certificates.issuing import (
     ReissueError,
@@ -18,6 +30,7 @@ from lms.certificates.issuing import (
     complete_in_person,
     current_certificate,
     issue_certificate,
+    key_dir,
     reissue_certificate,
     roster_csv,
     valid_certificates,
@@ -95,9 +108,15 @@ def verification_page(cert: Certificate | None, state: str, status: int = 200):
         facts = {"hours": hours_text(cert),
                  "completed": format_date(cert.completed_on, "long"),
                  "revoked": format_date(cert.revoked_at, "long") if cert.revoked_at else ""}
-    response = make_response(render_template("certificates/verify.html", cert=cert, state=state, **facts), status)
+    response = make_response(render_template("certificates/verify.html", cert=cert, state=state,
+                                             network_keys=published_keys(), **facts), status)
     response.headers.update(VERIFY_HEADERS)
     return response
+
+
+def published_keys() -> dict[str, str]:
+    """{kid: public key hex} of every key the network has used: what the page's script verifies with."""
+    return {kid: public.hex() for kid, public in signing.public_keys(key_dir()).items()}
 
 
 @bp.route("/verify")
@@ -118,6 +137,19 @@ def verify_code(code):
     if cert is None:
         return verification_page(None, "missing", 404)
     return verification_page(cert, cert.status)
+
+
+@bp.route("/verify/<code>/status.json")
+@public
+@limiter.limit("30 per minute")
+def verify_status(code):
+    """What the offline check asks once there is signal: is this code still valid? Nothing else about her."""
+    code = normalise_code(code)
+    cert = db.session.scalar(select(Certificate).where(Certificate.code == code)) if len(code) <= 16 else None
+    response = jsonify(code=code, status=cert.status if cert else "missing")
+    response.status_code = 200 if cert else 404
+    response.headers.update(VERIFY_HEADERS)
+    return response
 
 
 def managed_certificates(user: User, course_id: int | None, page: int) -> list[Certificate]:
