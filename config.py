@@ -58,7 +58,7 @@ class Config:
     SIGNING_KEY_DIR = os.environ.get("SIGNING_KEY_DIR", str(INSTANCE_DIR / "keys"))
     NETWORK_NAME = "Red Nacional de Mujeres de la Minería Artesanal y de Pequeña Escala del Perú"
     NETWORK_SHORT_NAME = "RNM-MAPE"
-    # Who signs certificates: "Name|Role;Name|Role" in CERTIFICATE_SIGNATORIES, else the network's president.
+    # Who signs certificates: "Name|Role;Name|Role". An admin's settings (/admin/certificados) win over this; with
+    # neither, certificates print the placeholder «María Reyes» and `flask lms check-deploy` fails.
     CERTIFICATE_SIGNATORIES = [pair.split("|", 1) for pair in
-                               os.environ.get("CERTIFICATE_SIGNATORIES", "María Reyes|Presidenta de la RNM-MAPE")
-                               .split(";") if "|" in pair]
+                               os.environ.get("CERTIFICATE_SIGNATORIES", "").split(";") if "|" in pair]

@@ -133,6 +133,18 @@ def current_signatories() -> list[list]:
     return [list(pair)[:2] for pair in configured]
 
 
+def save_settings(signatories: list[dict], logo_media_id: int | None, by: User) -> CertificateSettings:
+    """What an admin set: [{"name", "title", "signature_media_id"}] and the logo; certificates issued from
+    now on snapshot these signatories (issued ones keep theirs). The caller commits."""
+    row = settings_row() or CertificateSettings(id=1)
+    row.signatories = [dict(entry) for entry in signatories]
+    row.logo_media_id = logo_media_id
+    row.updated_by_id = by.id
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
 def certificate_problems() -> list[str]:
     """What keeps certificates from being trusted: no signing key, or the placeholder signatory (check-deploy)."""
     problems = []
@@ -141,7 +153,8 @@ def certificate_problems() -> list[str]:
             problems.append(f"no certificate signing key in {key_dir()}: run `flask lms keys generate`.")
     except (OSError, ValueError, signing.KeyStoreError) as error:
         problems.append(f"the certificate signing key cannot be used: {error}")
-    if any(entry[0] == PLACEHOLDER_SIGNATORY for entry in current_signatories()):
+    row = settings_row()
+    if not (row and row.signatories) and not current_app.config.get("CERTIFICATE_SIGNATORIES"):
         problems.append(f"certificates would be signed by the placeholder «{PLACEHOLDER_SIGNATORY}»: set the "
                         "signatories in /admin/certificados or CERTIFICATE_SIGNATORIES.")
     return problems
