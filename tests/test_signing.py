@@ -81,8 +81,8 @@ def test_a_printed_certificate_verifies_offline_from_its_qr_and_one_changed_lett
                    dataclasses.replace(statement, code="K7QXM4PA93")):
         assert not signing.verify(forged, signature, keys), forged
     # a forger who re-packs the changed statement with the old signature fails as well
-    forged_text = text.split("#")[0] + "#" + signing.pack(dataclasses.replace(statement, name="Maria Ñahui Quispe Ccori"),
-                                                           signature)
+    renamed = dataclasses.replace(statement, name="Maria Ñahui Quispe Ccori")
+    forged_text = text.split("#")[0] + "#" + signing.pack(renamed, signature)
     assert offline_check(forged_text, keys)[0] is False
 
 

@@ -22,7 +22,8 @@ WITHOUT_WEBCRYPTO_ED25519 = """(() => {
   const original = crypto.subtle.importKey.bind(crypto.subtle);
   crypto.subtle.importKey = (format, key, algorithm, ...rest) =>
     (algorithm && (algorithm.name || algorithm) === "Ed25519")
-      ? Promise.reject(new DOMException("not supported", "NotSupportedError")) : original(format, key, algorithm, ...rest);
+      ? Promise.reject(new DOMException("not supported", "NotSupportedError"))
+      : original(format, key, algorithm, ...rest);
 })();"""
 
 
