@@ -2,7 +2,7 @@
 // Run from the repository root: node bench/bench_verify_js.mjs
 import fs from 'node:fs';
 import {webcrypto} from 'node:crypto';
-const src = fs.readFileSync('new URL("../lms/static/js/verify.js", import.meta.url)', 'utf8');
+const src = fs.readFileSync(new URL('../lms/static/js/verify.js', import.meta.url), 'utf8');
 const start = src.indexOf('var ed = (function');
 const end = src.indexOf('}());', start) + 5;
 const ed = new Function('crypto', src.slice(start, end) + '; return ed;')(webcrypto);
