@@ -203,3 +203,18 @@ def test_the_qr_alphabet_round_trips_every_byte_and_refuses_what_it_did_not_writ
             signing.qr_decode(bad)
     with pytest.raises(ValueError):
         signing.unpack("K7QXM4PA93", signing.qr_encode(b"\x01short"))
+
+
+def test_a_certificate_from_before_the_key_is_signed_when_she_first_downloads_it(
+        make_app, make_user, make_course, award, tmp_path):
+    folder = tmp_path / "keys"
+    app = make_app(SIGNING_KEY_DIR=str(folder), PUBLIC_BASE_URL=PUBLIC)
+    learner = make_user(full_name=NAME)
+    cert_id = award(learner, make_course(), target=app)
+    signing.generate_key(folder)
+    her = app.test_client()
+    her.post("/login", data={"login": learner.username, "secret": learner.password})
+    pdf = her.get(f"/certificados/{cert_id}.pdf").data
+    assert offline_check(qr_in_pdf(pdf), signing.public_keys(folder))[0]
+    with app.app_context():
+        assert db.session.get(Certificate, cert_id).signing_kid == signing.active_kid(folder)

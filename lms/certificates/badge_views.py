@@ -10,9 +10,9 @@ from lms.accounts.access import public
 from lms.accounts.models import utcnow
 from lms.certificates import badges, signing
 from lms.certificates.images import badge_png, certificate_png
-from lms.certificates.issuing import certificate_data, key_dir, sign_certificate
+from lms.certificates.issuing import certificate_data, key_dir
 from lms.certificates.models import Certificate
-from lms.certificates.views import certificate_for, file_response
+from lms.certificates.views import file_response, signed_certificate_for
 from lms.courses.models import Course, CourseStatus
 from lms.extensions import db
 from lms.learning.models import Enrolment
@@ -34,12 +34,7 @@ def json_document(document: dict, mimetype: str = "application/json"):
 
 
 def owned_signed(cert_id: int) -> Certificate:
-    """Her valid certificate (certificate_for), signed now if it predates the network's key (then committed)."""
-    cert = certificate_for(current_user, cert_id)
-    if cert.signature is None:
-        sign_certificate(cert)
-        db.session.commit()
-    return cert
+    return signed_certificate_for(current_user, cert_id)
 
 
 @bp.route("/certificados/<int:cert_id>.json")

@@ -169,9 +169,13 @@ def statement(cert: Certificate, kid: str) -> signing.Statement:
 
 
 def sign_certificate(cert: Certificate) -> Certificate:
-    """Sign the certificate's statement with the network's active key; unsigned while no key exists."""
+    """Sign the certificate's statement with the network's active key; unsigned while no key exists.
+
+    Signed once: a certificate that has a key id was signed, and if its signature is gone it was anonymised."""
+    if cert.signature is not None or cert.signing_kid is not None:
+        return cert
     active = signing.signing_key(key_dir())
-    if active is not None and cert.signature is None:
+    if active is not None:
         kid, private = active
         cert.signing_kid = kid
         cert.signature = signing.b64url(signing.sign(statement(cert, kid), private))
@@ -183,7 +187,7 @@ def unsigned_certificates() -> list[Certificate]:
     """Valid certificates with no signature yet, whose snapshot still names her (for `keys sign-missing`)."""
     from lms.accounts.privacy import WITHDRAWN_CERTIFICATE_NAME
 
-    query = select(Certificate).where(Certificate.signature.is_(None), Certificate.status == CertificateStatus.VALID,
+    query = select(Certificate).where(Certificate.signing_kid.is_(None), Certificate.status == CertificateStatus.VALID,
                                       Certificate.learner_name != WITHDRAWN_CERTIFICATE_NAME)
     return list(db.session.scalars(query.order_by(Certificate.id)))
 

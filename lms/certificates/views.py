@@ -33,6 +33,7 @@ from lms.certificates.issuing import (
     key_dir,
     reissue_certificate,
     roster_csv,
+    sign_certificate,
     valid_certificates,
 )
 from lms.certificates.models import Certificate, normalise_code
@@ -60,6 +61,15 @@ def certificate_for(user: User, cert_id: int, manage: bool = False) -> Certifica
     if user.is_staff and cert.enrolment.course.is_owned_by(user):
         return cert
     abort(404)
+
+
+def signed_certificate_for(user: User, cert_id: int) -> Certificate:
+    """certificate_for, signing a valid certificate issued before the network had a key (and committing that)."""
+    cert = certificate_for(user, cert_id)
+    if cert.signing_kid is None and cert.is_valid:
+        sign_certificate(cert)
+        db.session.commit()
+    return cert
 
 
 def certificate_for_admin(user: User, cert_id: int) -> Certificate:
@@ -96,7 +106,7 @@ def certificate_of_enrolment(enrolment_id: int) -> Certificate | None:
 
 @bp.route("/certificados/<int:cert_id>.pdf")
 def download(cert_id):
-    cert = certificate_for(current_user, cert_id)
+    cert = signed_certificate_for(current_user, cert_id)
     pdf = render_certificate(certificate_data(cert, current_app.config["PUBLIC_BASE_URL"]))
     return file_response(pdf, "application/pdf", f"certificado-{cert.display_code}.pdf")
 

@@ -110,6 +110,8 @@ def test_with_signal_the_page_also_asks_the_server_and_reports_a_revocation(app,
     phone.goto("about:blank")
     phone.goto(url)
     expect(phone.get_by_text("Consultamos al servidor: este certificado fue revocado o reemplazado.")).to_be_visible()
+    expect(phone.get_by_role("heading", name="NO VÁLIDO")).to_be_visible()
+    expect(phone.get_by_text(NAME)).to_have_count(0)
     phone.shot("01-revoked")
 
 

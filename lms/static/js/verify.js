@@ -116,7 +116,13 @@
       if (!response.ok) { throw new Error(response.status); }
       return response.json();
     }).then(function (answer) {
-      show(answer.status === "valid" ? "status-valid" : "status-" + (answer.status === "missing" ? "missing" : "revoked"));
+      if (answer.status === "valid") { show("status-valid"); return; }
+      // The signature is genuine but the certificate no longer counts: say so, and stop showing her data.
+      var ok = document.getElementById("offline-ok"), cells = ok.querySelectorAll("dd"), i;
+      for (i = 0; i < cells.length; i++) { cells[i].textContent = ""; }
+      ok.hidden = true;
+      show("offline-revoked");
+      show(answer.status === "missing" ? "status-missing" : "status-revoked");
     }, function () { show("status-offline"); });
   }
 
