@@ -60,9 +60,11 @@ class Config:
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead: a slow 2G form must not expire
     SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600  # static URLs carry a content hash (static_url)
+    # The network's Ed25519 signing keys: files outside the database (`flask lms keys generate`), owner-only.
+    SIGNING_KEY_DIR = os.environ.get("SIGNING_KEY_DIR", str(INSTANCE_DIR / "keys"))
     NETWORK_NAME = "Red Nacional de Mujeres de la Minería Artesanal y de Pequeña Escala del Perú"
     NETWORK_SHORT_NAME = "RNM-MAPE"
-    # Who signs certificates: "Name|Role;Name|Role" in CERTIFICATE_SIGNATORIES, else the network's president.
+    # Who signs certificates: "Name|Role;Name|Role". An admin's settings (/admin/certificados) win over this; with
+    # neither, certificates print the placeholder «María Reyes» and `flask lms check-deploy` fails.
     CERTIFICATE_SIGNATORIES = [pair.split("|", 1) for pair in
-                               os.environ.get("CERTIFICATE_SIGNATORIES", "María Reyes|Presidenta de la RNM-MAPE")
-                               .split(";") if "|" in pair]
+                               os.environ.get("CERTIFICATE_SIGNATORIES", "").split(";") if "|" in pair]

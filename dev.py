@@ -42,10 +42,12 @@ def setup() -> None:
 
 
 def install_axe() -> None:
-    """axe-core for the browser tests' accessibility checks, from the npm registry, when npm is present."""
-    folder = ROOT / "tests" / "browser"
-    if shutil.which("npm") and not (folder / "node_modules" / "axe-core").exists():
-        run("npm", "ci", "--prefix", folder, "--no-audit", "--no-fund", "--silent")
+    """From the npm registry, when npm is present: axe-core for the browser tests' accessibility checks, and
+    Digital Bazaar's VC libraries, the independent verifier of our Open Badges credentials (tests/credentials)."""
+    needs = {ROOT / "tests" / "browser": "axe-core", ROOT / "tests" / "credentials": "@digitalbazaar/vc"}
+    for folder, package in needs.items():
+        if shutil.which("npm") and not (folder / "node_modules" / package).exists():
+            run("npm", "ci", "--prefix", folder, "--no-audit", "--no-fund", "--silent")
 
 
 def compile_catalogues() -> None:

@@ -20,10 +20,23 @@ SIGNATORIES = (
 )
 
 
+def signed_qr(private, i: int, name: str, hours) -> str:
+    """The QR text a signed certificate carries: its URL and the signed statement in the fragment."""
+    from lms.certificates import signing
+
+    statement = signing.statement_for("ABCDEF", f"K7QXM4PA{i:02d}", name, "Seguridad y salud en la minería artesanal",
+                                      hours, date(2026, 11, 28))
+    return f"https://cursos.example.pe/verify/K7QXM4PA{i:02d}#" + signing.pack(statement, private.sign(
+        statement.message()))
+
+
 def make_items(count: int) -> list:
-    """count realistic, slightly varied certificates."""
+    """count realistic, slightly varied certificates, signed as they are when issued."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     from lms.certificates.pdf import CertificateData
 
+    private = Ed25519PrivateKey.generate()
     return [
         CertificateData(
             learner_name=f"{NAMES[i % len(NAMES)]} {i}",
@@ -37,6 +50,7 @@ def make_items(count: int) -> list:
             network_name=NETWORK,
             signatories=SIGNATORIES,
             language="en" if i % 10 == 0 else "es",
+            qr_content=signed_qr(private, i, f"{NAMES[i % len(NAMES)]} {i}", Decimal("6") if i % 2 else Decimal("1.5")),
         )
         for i in range(count)
     ]

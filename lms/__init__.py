@@ -58,6 +58,8 @@ def _register_blueprints(app: Flask) -> None:
     from lms.accounts.people import bp as people_bp
     from lms.accounts.views import bp as accounts_bp
     from lms.authoring.views import bp as authoring_bp
+    from lms.certificates.badge_views import bp as badges_bp
+    from lms.certificates.settings_views import bp as certificate_settings_bp
     from lms.certificates.views import bp as certificates_bp
     from lms.courses.views import bp as courses_bp
     from lms.learning.teaching import bp as teaching_bp
@@ -69,6 +71,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.workshops.views import bp as workshops_bp
 
     for blueprint in (site_bp, accounts_bp, privacy_bp, people_bp, admin_bp, cohorts_bp, courses_bp, authoring_bp,
-                      learning_bp, teaching_bp, certificates_bp, workshops_bp, reports_bp):
+                      learning_bp, teaching_bp, certificates_bp, badges_bp,
+                      certificate_settings_bp, workshops_bp, reports_bp):
         app.register_blueprint(blueprint)
     register_error_pages(app)

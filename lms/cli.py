@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from lms.accounts.models import Role, User, audit, utcnow
 from lms.accounts.pins import secret_problem
+from lms.certificates.issuing import certificate_problems
 from lms.deployment import Deployment, backup, demo_accounts_present, deploy_problems, restore
 from lms.extensions import db
 
@@ -86,6 +87,7 @@ def check_deploy(workers: int, hosts: int) -> None:
     debug = os.environ.get("FLASK_DEBUG", "0").lower() in {"1", "true", "yes"}
     demo = demo_accounts_present(username for username, *_ in DEMO_PEOPLE)
     problems = deploy_problems(current_app.config, Deployment(workers=workers, hosts=hosts, debug=debug), demo)
+    problems += certificate_problems()
     for problem in problems:
         click.echo(f"FAIL  {problem}", err=True)
     if problems:
@@ -161,5 +163,8 @@ def export_course_command(slug: str, folder: Path) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from lms.certificates.commands import register as register_certificate_commands
+
+    register_certificate_commands(lms_cli)
     app.cli.add_command(lms_cli)
     app.cli.add_command(courses_cli)

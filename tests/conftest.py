@@ -46,6 +46,16 @@ def database_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def key_dir(tmp_path_factory) -> Path:
+    """The network's signing keys for the test apps: one Ed25519 key, generated once."""
+    from lms.certificates.signing import generate_key
+
+    folder = tmp_path_factory.mktemp("keys") / "keys"
+    generate_key(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
 def _schema(database_url):
     app = create_app(app_config(database_url))
     with app.app_context():
@@ -64,8 +74,8 @@ def _empty_tables():
 
 
 @pytest.fixture
-def app(_schema, database_url):
-    app = create_app(app_config(database_url))
+def app(_schema, database_url, key_dir):
+    app = create_app(app_config(database_url, SIGNING_KEY_DIR=str(key_dir)))
     yield app
     with app.app_context():
         db.session.remove()
@@ -74,12 +84,12 @@ def app(_schema, database_url):
 
 
 @pytest.fixture
-def make_app(database_url):
+def make_app(database_url, key_dir):
     """Factory for extra apps with other settings; their connections are closed afterwards."""
     apps = []
 
     def make(**overrides):
-        apps.append(create_app(app_config(database_url, **overrides)))
+        apps.append(create_app(app_config(database_url, **{"SIGNING_KEY_DIR": str(key_dir), **overrides})))
         return apps[-1]
 
     yield make

@@ -84,7 +84,7 @@ def test_single_certificate_is_a4_landscape_with_selectable_text(app):
         assert expected in text
     for expected in ("Certificado", "otorgado a", "6 horas", "Tema: Seguridad y salud", NETWORK):
         assert expected in text
-    assert f"Verifique en {VERIFY_URL}" in text
+    assert f"Verifica en {VERIFY_URL}" in text
     assert "Código de verificación: K7QX-M4PA-93" in text
     assert "Rosa Ccahuana Huamán" in text and "Coordinadora" in text
 

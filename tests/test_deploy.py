@@ -10,7 +10,8 @@ from lms.extensions import db
 SAFE = {"SECRET_KEY": "s" * 48, "PUBLIC_BASE_URL": "https://cursos.rnm-mape.pe", "SESSION_COOKIE_SECURE": True,
         "TRUSTED_PROXIES": 1, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
         "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://lms@db/lms", "DEBUG": False,
-        "UPLOAD_FOLDER": "/srv/lms/uploads"}
+        "UPLOAD_FOLDER": "/srv/lms/uploads",
+        "CERTIFICATE_SIGNATORIES": [["Rosa Ccahuana Huamán", "Presidenta de la RNM-MAPE"]]}
 PRODUCTION = Deployment(workers=4, hosts=2)
 
 

@@ -20,7 +20,9 @@ from lms.learning.models import Enrolment, QuizAttempt
 from lms.workshops.models import Attendance, Workshop
 from tests.test_security import concrete_urls
 
-PUBLIC_BY_CODE = {"certificates.verify_code"}  # the public check of a certificate, by its code
+# the public check of a certificate by its code; Open Badges documents any verifier must fetch (a course's
+# achievement, the revocation list): public by design, no personal data
+PUBLIC_BY_CODE = {"certificates.verify_code", "badges.achievement", "badges.status_list"}
 
 
 def _media(app, folder: Path, course_id: int, data: bytes = b"\x89PNG\r\n\x1a\n" + b"p" * 64) -> int:
@@ -98,7 +100,7 @@ def _values_for(rule, side) -> dict:
               "cert_id": side.cert_id, "cohort_id": side.cohort_id, "user_id": side.learner.id,
               "workshop_id": side.workshop_id, "number": 1, "slug": course.slug, "lesson_slug": "leccion-1-1",
               "kind": "module" if "item_id" in rule.arguments else "audio", "item_id": course.module_ids[0],
-              "key": "members" if "cohort" in rule.endpoint else "grid", "fmt": "csv", "code": side.code}
+              "key": "members" if "cohort" in rule.endpoint else "grid", "fmt": "csv", "code": side.code, "list_id": 1}
     return {arg: values[arg] for arg in rule.arguments}
 
 

@@ -135,3 +135,40 @@ def test_verification_speaks_english_after_the_switch(client, cert):
 def test_verification_needs_no_sign_in(client, cert):
     assert client.get(f"/verify/{cert.code}").status_code == 200
     assert client.get("/verify").status_code == 200
+
+
+def test_the_status_endpoint_says_only_whether_a_code_is_valid(client, cert, app):
+    response = client.get(f"/verify/{cert.code.lower()}/status.json")
+    assert response.status_code == 200 and response.get_json() == {"code": cert.code, "status": "valid"}
+    assert response.headers["Cache-Control"] == "no-cache"
+    assert NAME not in response.get_data(as_text=True)
+    with app.app_context():
+        db.session.get(Certificate, cert.id).revoke("Error.")
+        db.session.commit()
+    assert client.get(f"/verify/{cert.code}/status.json").get_json()["status"] == "revoked"
+    missing = client.get(f"/verify/{new_code()}/status.json")
+    assert missing.status_code == 404 and missing.get_json()["status"] == "missing"
+
+
+def test_the_verify_page_embeds_every_published_key_for_the_offline_check(client, cert, key_dir):
+    from lms.certificates.signing import public_keys
+
+    page = body(client.get(f"/verify/{cert.code}"))
+    for kid, public in public_keys(key_dir).items():
+        assert kid in page and public.hex() in page
+    assert re.search(r'<script src="/static/js/verify\.js\?v=[0-9a-f]{10}" defer></script>', page)
+
+
+def test_the_service_worker_is_served_from_the_root_and_changes_when_the_keys_change(make_app, tmp_path):
+    from lms.certificates.signing import generate_key
+
+    folder = tmp_path / "keys"
+    generate_key(folder)
+    app = make_app(SIGNING_KEY_DIR=str(folder))
+    first = app.test_client().get("/sw.js")
+    assert first.status_code == 200 and first.mimetype == "text/javascript"
+    assert first.headers["Cache-Control"] == "no-cache"
+    text = first.get_data(as_text=True)
+    assert "__PRECACHE__" not in text and '"/verify"' in text and "/static/js/verify.js?v=" in text
+    generate_key(folder)
+    assert app.test_client().get("/sw.js").get_data(as_text=True) != text, "a rotation must update the worker"

@@ -1,10 +1,11 @@
 """Which certificates a person may see and change (docs/architecture.md, «Quién ve qué»)."""
 
 from flask import abort
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from lms.accounts.models import User
 from lms.certificates.models import Certificate, CertificateStatus
+from lms.courses.models import Course, CourseStatus
 from lms.extensions import db
 from lms.learning.access import cohort_enrolments, record_scope
 from lms.learning.models import Enrolment
@@ -49,3 +50,13 @@ def valid_certificates(user: User, course_id: int | None = None, cohort_id: int 
     if cohort_id is not None:
         query = query.where(cohort_enrolments(cohort_id))
     return list(db.session.scalars(query.order_by(Certificate.learner_name, Certificate.course_title)))
+
+
+def course_for_achievement(course_id: int) -> Course:
+    """A course as an Open Badges Achievement, public: published, or once a certificate names it (archived courses
+    stay resolvable for the credentials that point at them); 404 otherwise."""
+    course = db.session.get(Course, course_id)
+    awarded = exists().where(Certificate.enrolment_id == Enrolment.id, Enrolment.course_id == course_id)
+    if course is None or (course.status != CourseStatus.PUBLISHED and not db.session.scalar(select(awarded))):
+        abort(404)
+    return course

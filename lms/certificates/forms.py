@@ -2,7 +2,8 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, TextAreaField
+from flask_wtf.file import FileField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from lms.extensions import db_id
@@ -38,3 +39,37 @@ class ManualIssueForm(FlaskForm):
     def validate_enrolment(self, field):
         if field.data not in {value for value, _label in field.choices}:
             raise ValidationError(_l("Elige a una participante de la lista."))
+
+
+SIGNATORY_SLOTS = 3
+
+
+class SettingsForm(FlaskForm):
+    """Who signs the network's certificates (up to three people) and the logo printed on them."""
+
+    logo = FileField(_l("Logo de la Red (opcional)"), description=_l("PNG o JPEG. Se imprime arriba a la izquierda."))
+    name_1 = StringField(_l("Nombre de quien firma"), filters=[strip], validators=[Length(max=120)])
+    title_1 = StringField(_l("Cargo"), filters=[strip], validators=[Length(max=120)])
+    signature_1 = FileField(_l("Firma escaneada (opcional)"),
+                            description=_l("Una foto de la firma sobre papel blanco."))
+    name_2 = StringField(_l("Nombre de quien firma"), filters=[strip], validators=[Length(max=120)])
+    title_2 = StringField(_l("Cargo"), filters=[strip], validators=[Length(max=120)])
+    signature_2 = FileField(_l("Firma escaneada (opcional)"))
+    name_3 = StringField(_l("Nombre de quien firma"), filters=[strip], validators=[Length(max=120)])
+    title_3 = StringField(_l("Cargo"), filters=[strip], validators=[Length(max=120)])
+    signature_3 = FileField(_l("Firma escaneada (opcional)"))
+
+    def slot(self, n: int) -> tuple:
+        return getattr(self, f"name_{n}"), getattr(self, f"title_{n}"), getattr(self, f"signature_{n}")
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        for n in range(1, SIGNATORY_SLOTS + 1):
+            name, title, _signature = self.slot(n)
+            if bool(name.data) != bool(title.data):
+                (title if name.data else name).errors.append(_l("Escribe el nombre y el cargo."))
+                ok = False
+        if not any(self.slot(n)[0].data for n in range(1, SIGNATORY_SLOTS + 1)):
+            self.name_1.errors.append(_l("Escribe al menos una persona que firme."))
+            ok = False
+        return ok

@@ -4,6 +4,7 @@ import csv
 import io
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -12,13 +13,21 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import User, utcnow
-from lms.certificates.models import Certificate, CertificateStatus, new_code
+from lms.certificates import signing
+from lms.certificates.models import (
+    WITHDRAWN_CERTIFICATE_NAME,
+    Certificate,
+    CertificateSettings,
+    CertificateStatus,
+    new_code,
+)
 from lms.certificates.pdf import CertificateData, normalize_language
 from lms.extensions import db
 from lms.learning.models import Enrolment
 from lms.learning.progress import MyCourses, my_enrolments
 
-DEFAULT_SIGNATORIES = [["María Reyes", "Presidenta de la RNM-MAPE"]]
+PLACEHOLDER_SIGNATORY = "María Reyes"  # the example every fresh install prints until someone is configured
+DEFAULT_SIGNATORIES = [[PLACEHOLDER_SIGNATORY, "Presidenta de la RNM-MAPE"]]
 CODE_ATTEMPTS = 5
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -88,14 +97,13 @@ def issue_certificate(enrolment: Enrolment, issued_by: User | None = None, langu
     if enrolment.completed_at is None:  # a sender may have completed it with a bulk UPDATE: read it back
         db.session.refresh(enrolment, ["completed_at"])
     lang = normalize_language(language or learner.language)
-    signatories = current_app.config.get("CERTIFICATE_SIGNATORIES") or DEFAULT_SIGNATORIES
     fields = {
         "learner_name": learner.full_name, "course_title": course.title, "theme": course.theme.label(lang),
         "hours": course.hours, "completed_on": local_date(enrolment.completed_at), "issued_on": local_date(None),
-        "language": lang, "network_name": network_name(), "signatories": [list(pair) for pair in signatories],
+        "language": lang, "network_name": network_name(), "signatories": current_signatories(),
         "issued_by_id": issued_by.id if issued_by else None,
     }
-    return _insert(enrolment.id, 1, fields)
+    return sign_certificate(_insert(enrolment.id, 1, fields))
 
 
 def reissue_certificate(old: Certificate, issued_by: User | None = None) -> Certificate:
@@ -111,21 +119,122 @@ def reissue_certificate(old: Certificate, issued_by: User | None = None) -> Cert
     new = _insert(old.enrolment_id, old.generation + 1, fields)
     old.status, old.replaced_by_id = CertificateStatus.REPLACED, new.id
     db.session.flush()
-    return new
+    return sign_certificate(new)
+
+
+def settings_row() -> CertificateSettings | None:
+    return db.session.get(CertificateSettings, 1)
+
+
+def current_signatories() -> list[list]:
+    """Who signs now: the admin's settings, else CERTIFICATE_SIGNATORIES, else the placeholder.
+
+    Each is [name, title] or [name, title, signature image media id] (the snapshot a certificate keeps)."""
+    row = settings_row()
+    if row is not None and row.signatories:
+        return [[s["name"], s["title"]] + ([s["signature_media_id"]] if s.get("signature_media_id") else [])
+                for s in row.signatories]
+    configured = current_app.config.get("CERTIFICATE_SIGNATORIES") or DEFAULT_SIGNATORIES
+    return [list(pair)[:2] for pair in configured]
+
+
+def save_settings(signatories: list[dict], logo_media_id: int | None, by: User) -> CertificateSettings:
+    """What an admin set: [{"name", "title", "signature_media_id"}] and the logo; certificates issued from
+    now on snapshot these signatories (issued ones keep theirs). The caller commits."""
+    row = settings_row() or CertificateSettings(id=1)
+    row.signatories = [dict(entry) for entry in signatories]
+    row.logo_media_id = logo_media_id
+    row.updated_by_id = by.id
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def certificate_problems() -> list[str]:
+    """What keeps certificates from being trusted: no signing key, or the placeholder signatory (check-deploy)."""
+    problems = []
+    try:
+        if signing.signing_key(key_dir()) is None:
+            problems.append(f"no certificate signing key in {key_dir()}: run `flask lms keys generate`.")
+    except (OSError, ValueError, signing.KeyStoreError) as error:
+        problems.append(f"the certificate signing key cannot be used: {error}")
+    row = settings_row()
+    if not (row and row.signatories) and not current_app.config.get("CERTIFICATE_SIGNATORIES"):
+        problems.append(f"certificates would be signed by the placeholder «{PLACEHOLDER_SIGNATORY}»: set the "
+                        "signatories in /admin/certificados or CERTIFICATE_SIGNATORIES.")
+    return problems
+
+
+def key_dir() -> Path:
+    return Path(current_app.config["SIGNING_KEY_DIR"])
+
+
+def statement(cert: Certificate, kid: str) -> signing.Statement:
+    return signing.statement_for(kid, cert.code, cert.learner_name, cert.course_title, cert.hours, cert.completed_on)
+
+
+def sign_certificate(cert: Certificate) -> Certificate:
+    """Sign the certificate's statement with the network's active key; unsigned while no key exists.
+
+    Signed once: a certificate that has a key id was signed, and if its signature is gone it was anonymised."""
+    if cert.signature is not None or cert.signing_kid is not None:
+        return cert
+    active = signing.signing_key(key_dir())
+    if active is not None:
+        kid, private = active
+        cert.signing_kid = kid
+        cert.signature = signing.b64url(signing.sign(statement(cert, kid), private))
+        db.session.flush()
+    return cert
+
+
+def unsigned_certificates() -> list[Certificate]:
+    """Valid certificates with no signature yet, whose snapshot still names her (for `keys sign-missing`)."""
+
+    query = select(Certificate).where(Certificate.signing_kid.is_(None), Certificate.status == CertificateStatus.VALID,
+                                      Certificate.learner_name != WITHDRAWN_CERTIFICATE_NAME)
+    return list(db.session.scalars(query.order_by(Certificate.id)))
+
+
+def signed_fragment(cert: Certificate) -> str:
+    """The QR's fragment: the signed statement in the QR alphabet ("" when the certificate is unsigned)."""
+    if not cert.signature or not cert.signing_kid:
+        return ""
+    signature = signing.b64decode(cert.signature)
+    return signing.pack(statement(cert, cert.signing_kid), signature)
 
 
 def verify_url(cert: Certificate, base_url: str) -> str:
-    """The absolute address a QR code holds: PUBLIC_BASE_URL/verify/<code>."""
+    """The public address of a certificate: PUBLIC_BASE_URL/verify/<code>."""
     return f"{base_url.rstrip('/')}/verify/{cert.code}"
 
 
+def qr_content(cert: Certificate, base_url: str) -> str:
+    """What the QR holds: the verification URL, and the signed statement in its fragment (never sent)."""
+    fragment = signed_fragment(cert)
+    return verify_url(cert, base_url) + (f"#{fragment}" if fragment else "")
+
+
+def media_file(media_id: int | None) -> str | None:
+    """The stored file of an uploaded image, for the renderers (which never touch the database)."""
+    from lms.courses.media import media_path
+    from lms.courses.models import Media
+
+    media = db.session.get(Media, media_id) if media_id else None
+    return str(media_path(media, current_app.config["UPLOAD_FOLDER"])) if media is not None else None
+
+
 def certificate_data(cert: Certificate, base_url: str) -> CertificateData:
-    """What the PDF prints, from the snapshot only (never the live course or learner)."""
+    """What the PDF prints, from the snapshot only (never the live course or learner); the logo is today's."""
+    row = settings_row()
     return CertificateData(
         learner_name=cert.learner_name, course_title=cert.course_title, theme=cert.theme, hours=cert.hours,
         completed_on=cert.completed_on, issued_on=cert.issued_on, code=cert.display_code,
         verify_url=verify_url(cert, base_url), network_name=cert.network_name,
-        signatories=tuple((str(name), str(role)) for name, role in cert.signatories), language=cert.language)
+        signatories=tuple((str(entry[0]), str(entry[1])) for entry in cert.signatories), language=cert.language,
+        qr_content=qr_content(cert, base_url),
+        signature_images=tuple(media_file(entry[2] if len(entry) > 2 else None) for entry in cert.signatories),
+        logo=media_file(row.logo_media_id if row else None))
 
 
 def safe_cell(value) -> str:

@@ -16,6 +16,7 @@ from lms.learning.models import Enrolment
 # No look-alikes: no 0/O, 1/I/L. 31 symbols, 10 of them give ~49 bits: guessing is hopeless and throttled.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 10
+WITHDRAWN_CERTIFICATE_NAME = "(nombre retirado a pedido de la titular)"  # the snapshot after anonymisation
 
 
 def new_code() -> str:
@@ -70,6 +71,9 @@ class Certificate(db.Model):
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(String(300))
     replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificate.id", ondelete="SET NULL"))
+    # Ed25519 signature (base64url) of the statement the QR carries, and the network key that made it.
+    signature: Mapped[str | None] = mapped_column(String(100))
+    signing_kid: Mapped[str | None] = mapped_column(String(16))
 
     enrolment: Mapped[Enrolment] = relationship()
     replaced_by: Mapped["Certificate | None"] = relationship(remote_side=[id])
@@ -90,3 +94,30 @@ class Certificate(db.Model):
         self.status = CertificateStatus.REVOKED
         self.revoked_at = utcnow()
         self.revoked_reason = reason
+
+    def reinstate(self) -> None:
+        """Undo a revocation (a mistake): valid again, the same code and signature, the reason kept nowhere."""
+        if self.status != CertificateStatus.REVOKED:
+            raise ValueError("only a revoked certificate can be reinstated")
+        self.status = CertificateStatus.VALID
+        self.revoked_at = None
+        self.revoked_reason = None
+
+    def withdraw_name(self, placeholder: str) -> None:
+        """Anonymisation: the snapshot stops naming her, and the stored signature over her name goes too
+        (with it anyone could test guesses of her name); the QR on her paper still carries its own copy."""
+        self.learner_name = placeholder
+        self.signature = None
+
+
+class CertificateSettings(db.Model):
+    """How the network's certificates look and who signs them, set by an admin (one row, id 1).
+
+    `signatories` is [{"name", "title", "signature_media_id"}]; images live in the media store.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signatories: Mapped[list] = mapped_column(JSON, default=list)
+    logo_media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from unicodedata import normalize
 
@@ -28,13 +29,18 @@ TEXT_X, TEXT_W = 30.0, 237.0  # horizontal band all centred text must stay in
 PT_TO_MM = 25.4 / 72
 LINE_FACTOR = 1.2 * PT_TO_MM  # line height in mm per point of font size
 
-INK = (33, 37, 41)
-MUTED = (88, 94, 102)
-NAVY = (23, 50, 84)
-COPPER = (150, 98, 48)
+# The network's colours, as on the web site (site.css --brand, --ink, --muted) and a copper accent.
+INK = (31, 26, 23)
+MUTED = (91, 82, 76)
+BRAND = (122, 46, 14)
+COPPER = (176, 112, 58)
 
-QR_X, QR_Y, QR_SIZE, QR_QUIET = 244.0, 156.3, 34.0, 4  # QR box incl. quiet zone, mm / modules
-BOTTOM_X, BOTTOM_W, SIGN_LINE_Y = 30.0, 200.0, 160.0  # signatures and verification text
+QR_X, QR_Y, QR_SIZE, QR_QUIET = 241.0, 150.0, 40.0, 4  # QR box incl. quiet zone, mm / modules
+# Signatures and the verification lines are centred on the page, in a band that keeps clear of the QR.
+BOTTOM_W = 2 * (QR_X - 3 - PAGE_W / 2)
+BOTTOM_X, SIGN_LINE_Y = PAGE_W / 2 - BOTTOM_W / 2, 162.0
+SIGNATURE_IMAGE_H = 14.0  # mm above the line
+LOGO_BOX = (18.0, 17.0, 26.0, 20.0)  # x, y, max width, max height (mm), top left inside the frame
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,9 @@ class CertificateData:
     network_name: str
     signatories: tuple[tuple[str, str], ...]
     language: str = DEFAULT_LANGUAGE
+    qr_content: str = ""  # what the QR holds (URL + signed statement); the verify URL when empty
+    signature_images: tuple[str | None, ...] = ()  # a scanned signature (file path) per signatory, or None
+    logo: str | None = None  # the network's logo (file path)
 
 
 @dataclass(frozen=True)
@@ -68,16 +77,16 @@ class Box:
     color: tuple[int, int, int] = INK
 
 
-NETWORK_BOX = Box(TEXT_X, 20, TEXT_W, 13, 13, 8, "B", NAVY)
-TITLE_BOX = Box(TEXT_X, 41, TEXT_W, 20, 42, 20, "B", NAVY)
+NETWORK_BOX = Box(48, 20, PAGE_W - 96, 13, 13, 8, "B", BRAND)  # clear of the logo
+TITLE_BOX = Box(TEXT_X, 41, TEXT_W, 20, 42, 20, "B", BRAND)
 AWARDED_BOX = Box(TEXT_X, 64, TEXT_W, 7, 13, 9, "", MUTED)
 NAME_BOX = Box(TEXT_X, 72, TEXT_W, 24, 34, 16, "B")
 COMPLETED_BOX = Box(TEXT_X, 102, TEXT_W, 7, 13, 9, "", MUTED)
-COURSE_BOX = Box(TEXT_X, 110, TEXT_W, 17, 20, 11, "B", NAVY)
+COURSE_BOX = Box(TEXT_X, 110, TEXT_W, 17, 20, 11, "B", BRAND)
 DETAILS_BOX = Box(TEXT_X, 130, TEXT_W, 6, 12, 8)
 DATES_BOX = Box(TEXT_X, 137, TEXT_W, 6, 11, 8, "", MUTED)
-CODE_BOX = Box(BOTTOM_X, 179, BOTTOM_W, 5, 10, 7, "B")
-VERIFY_BOX = Box(BOTTOM_X, 185, BOTTOM_W, 5, 9, 6, "", MUTED)
+CODE_BOX = Box(BOTTOM_X, 180, BOTTOM_W, 5, 10, 7, "B")
+VERIFY_BOX = Box(BOTTOM_X, 186, BOTTOM_W, 5, 9, 6, "", MUTED)
 
 
 def normalize_language(code: str | None) -> str:
@@ -99,16 +108,17 @@ def build_labels(data: CertificateData) -> dict[str, str]:
     with force_locale(lang):
         completed = format_date(data.completed_on, format="long", locale=lang)
         issued = format_date(data.issued_on, format="long", locale=lang)
+        dates = [_("Completado el %(date)s", date=completed)]
+        if data.issued_on != data.completed_on:  # one date when they are the same day
+            dates.append(_("Emitido el %(date)s", date=issued))
         return {
             "title": _("Certificado"),
             "awarded": _("otorgado a"),
             "completed": _("por haber completado el curso"),
             "details": "  ·  ".join((_("Tema: %(theme)s", theme=data.theme), format_hours(data.hours, lang))),
-            "dates": "  ·  ".join(
-                (_("Completado el %(date)s", date=completed), _("Emitido el %(date)s", date=issued))
-            ),
+            "dates": "  ·  ".join(dates),
             "code": _("Código de verificación: %(code)s", code=data.code),
-            "verify": _("Verifique en %(url)s", url=data.verify_url),
+            "verify": _("Verifica en %(url)s", url=data.verify_url),
             "doc_title": _("Certificado – %(course)s", course=data.course_title),
             "batch_title": _("Certificados"),
         }
@@ -177,8 +187,8 @@ def draw_text(pdf: FPDF, text: str, box: Box, align: str = "C", max_lines: int =
 
 
 def draw_frame(pdf: FPDF) -> None:
-    """Double border: a strong navy outer frame and a thin copper inner frame."""
-    pdf.set_draw_color(*NAVY)
+    """Double border: a strong outer frame in the network's colour and a thin copper inner frame."""
+    pdf.set_draw_color(*BRAND)
     pdf.set_line_width(1.2)
     pdf.rect(9, 9, PAGE_W - 18, PAGE_H - 18)
     pdf.set_draw_color(*COPPER)
@@ -193,35 +203,69 @@ def draw_rule(pdf: FPDF, y: float, width: float, color: tuple[int, int, int] = C
     pdf.line((PAGE_W - width) / 2, y, (PAGE_W + width) / 2, y)
 
 
-def draw_qr(pdf: FPDF, url: str, x: float, y: float, size: float) -> None:
-    """Vector QR code (error level M) for url, one filled rectangle per dark run, with a quiet zone."""
-    matrix = segno.make(url, error="m").matrix
+@lru_cache(maxsize=64)
+def qr_code(content: str) -> segno.QRCode:
+    """The QR code (error level M or better) for a verification URL: the URL up to the # in byte mode, the
+    signed statement after it in alphanumeric mode (5.5 bits a character instead of 8). Cached: the PDF and the
+    phone picture of one certificate share it (choosing the best mask is most of the cost)."""
+    url, hash_sign, fragment = content.partition("#")
+    byte, alphanumeric = segno.consts.MODE_BYTE, segno.consts.MODE_ALPHANUMERIC
+    segments = [(url + hash_sign, byte), (fragment, alphanumeric)] if fragment else content
+    return segno.make(segments, error="m", micro=False)
+
+
+def dark_blocks(matrix) -> list[tuple[int, int, int, int]]:
+    """(column, row, width, height) rectangles covering the dark modules: runs in a row, stacked while the
+    same run repeats in the rows below (fewer drawing operations, a smaller and faster PDF)."""
+    open_blocks: dict[tuple[int, int], int] = {}  # (start, end) -> first row
+    blocks = []
+    for row_index, row in enumerate([*matrix, ()]):
+        runs, col = set(), 0
+        while col < len(row):
+            if row[col]:
+                start = col
+                while col < len(row) and row[col]:
+                    col += 1
+                runs.add((start, col))
+            col += 1
+        for run in [run for run in open_blocks if run not in runs]:
+            first = open_blocks.pop(run)
+            blocks.append((run[0], first, run[1] - run[0], row_index - first))
+        for run in runs:
+            open_blocks.setdefault(run, row_index)
+    return blocks
+
+
+def draw_qr(pdf: FPDF, content: str, x: float, y: float, size: float) -> None:
+    """Vector QR code for content, one filled rectangle per block of dark modules, with a quiet zone."""
+    matrix = qr_code(content).matrix
     module = size / (len(matrix) + 2 * QR_QUIET)
     pdf.set_fill_color(255, 255, 255)
     pdf.rect(x, y, size, size, style="F")
     pdf.set_fill_color(0, 0, 0)
-    for row_index, row in enumerate(matrix):
-        top = y + (QR_QUIET + row_index) * module
-        col = 0
-        while col < len(row):
-            if not row[col]:
-                col += 1
-                continue
-            start = col
-            while col < len(row) and row[col]:
-                col += 1
-            left = x + (QR_QUIET + start) * module
-            pdf.rect(left, top, (col - start) * module, module * 1.02, style="F")  # overlap avoids seams
+    seam = module * 0.02  # a hair of overlap so viewers show no white seams between blocks
+    for col, row, width, height in dark_blocks(matrix):
+        pdf.rect(x + (QR_QUIET + col) * module, y + (QR_QUIET + row) * module, width * module + seam,
+                 height * module + seam, style="F")
 
 
-def draw_signatories(pdf: FPDF, signatories: Sequence[tuple[str, str]]) -> None:
-    """Each signatory gets a signature line, her name in bold and her role below."""
+def draw_image(pdf: FPDF, path: str | None, x: float, y: float, w: float, h: float) -> None:
+    """An image fitted (aspect kept) in a box, centred; nothing when there is none or it cannot be read."""
+    if not path or not Path(path).is_file():
+        return
+    pdf.image(path, x=x, y=y, w=w, h=h, keep_aspect_ratio=True)
+
+
+def draw_signatories(pdf: FPDF, signatories: Sequence[tuple[str, str]], images: Sequence[str | None] = ()) -> None:
+    """Each signatory gets her scanned signature (if any) over a line, her name in bold and her role below."""
     if not signatories:
         return
     slot = BOTTOM_W / len(signatories)
     width = min(slot - 8, 64)
     for index, (name, role) in enumerate(signatories):
         left = BOTTOM_X + index * slot + (slot - width) / 2
+        image = images[index] if index < len(images) else None
+        draw_image(pdf, image, left, SIGN_LINE_Y - SIGNATURE_IMAGE_H - 0.5, width, SIGNATURE_IMAGE_H)
         pdf.set_draw_color(*INK)
         pdf.set_line_width(0.3)
         pdf.line(left, SIGN_LINE_Y, left + width, SIGN_LINE_Y)
@@ -233,6 +277,7 @@ def draw_certificate(pdf: FPDF, data: CertificateData, labels: dict[str, str]) -
     """Lay out one certificate on a new page of pdf."""
     pdf.add_page()
     draw_frame(pdf)
+    draw_image(pdf, data.logo, *LOGO_BOX)
     draw_text(pdf, data.network_name, NETWORK_BOX)
     draw_rule(pdf, 37, 70)
     draw_text(pdf, labels["title"], TITLE_BOX, max_lines=1)
@@ -243,8 +288,8 @@ def draw_certificate(pdf: FPDF, data: CertificateData, labels: dict[str, str]) -
     draw_text(pdf, data.course_title, COURSE_BOX)
     draw_text(pdf, labels["details"], DETAILS_BOX)
     draw_text(pdf, labels["dates"], DATES_BOX)
-    draw_signatories(pdf, data.signatories[:3])
-    draw_qr(pdf, data.verify_url, QR_X, QR_Y, QR_SIZE)
+    draw_signatories(pdf, data.signatories[:3], data.signature_images)
+    draw_qr(pdf, data.qr_content or data.verify_url, QR_X, QR_Y, QR_SIZE)
     draw_text(pdf, labels["code"], CODE_BOX, max_lines=1)
     draw_text(pdf, labels["verify"], VERIFY_BOX, max_lines=1)
 

@@ -4,11 +4,10 @@ from sqlalchemy import select
 
 from lms.accounts.models import User
 from lms.accounts.privacy import Traces, row
-from lms.certificates.models import Certificate
+from lms.certificates.models import WITHDRAWN_CERTIFICATE_NAME, Certificate
 from lms.extensions import db
 from lms.learning.models import Enrolment
 
-WITHDRAWN_CERTIFICATE_NAME = "(nombre retirado a pedido de la titular)"
 FIELDS = ("code", "status", "generation", "learner_name", "course_title", "theme", "hours", "completed_on",
           "issued_on", "language", "network_name", "signatories", "revoked_at", "revoked_reason")
 
@@ -25,6 +24,6 @@ def erase(user: User, traces: Traces) -> None:
     """Her certificates keep their status but no longer name her: the snapshot's name is withdrawn and what staff
     wrote about them (a revocation's reason) loses her traces."""
     for certificate in db.session.scalars(_hers(user)):
-        certificate.learner_name = WITHDRAWN_CERTIFICATE_NAME
+        certificate.withdraw_name(WITHDRAWN_CERTIFICATE_NAME)
         certificate.revoked_reason = traces.scrub(certificate.revoked_reason)
     db.session.flush()

@@ -1,6 +1,16 @@
 """Certificates on the web: the learner's download, public verification, and staff pages under /manage."""
 
-from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -10,6 +20,7 @@ import lms.certificates  # noqa: F401 - connects the «enrolment completed» rec
 from lms.accounts.access import cohort_for, cohorts_of
 from lms.accounts.guards import STAFF, public, require_roles
 from lms.accounts.models import User, audit
+from lms.certificates import signing
 from lms.certificates.access import (
     certificate_for,
     certificate_for_admin,
@@ -21,8 +32,10 @@ from lms.certificates.issuing import (
     ReissueError,
     certificate_data,
     issue_certificate,
+    key_dir,
     reissue_certificate,
     roster_csv,
+    sign_certificate,
 )
 from lms.certificates.models import Certificate, normalise_code
 from lms.certificates.pdf import format_hours, render_batch, render_certificate
@@ -53,9 +66,18 @@ def file_response(body: bytes | str, mimetype: str, filename: str):
     return response
 
 
+def signed_certificate_for(user: User, cert_id: int) -> Certificate:
+    """certificate_for, signing a valid certificate issued before the network had a key (and committing that)."""
+    cert = certificate_for(user, cert_id)
+    if cert.signing_kid is None and cert.is_valid:
+        sign_certificate(cert)
+        db.session.commit()
+    return cert
+
+
 @bp.route("/certificados/<int:cert_id>.pdf")
 def download(cert_id):
-    cert = certificate_for(current_user, cert_id)
+    cert = signed_certificate_for(current_user, cert_id)
     pdf = render_certificate(certificate_data(cert, current_app.config["PUBLIC_BASE_URL"]))
     return file_response(pdf, "application/pdf", f"certificado-{cert.display_code}.pdf")
 
@@ -67,9 +89,15 @@ def verification_page(cert: Certificate | None, state: str, status: int = 200):
         facts = {"hours": hours_text(cert),
                  "completed": format_date(cert.completed_on, "long"),
                  "revoked": format_date(cert.revoked_at, "long") if cert.revoked_at else ""}
-    response = make_response(render_template("certificates/verify.html", cert=cert, state=state, **facts), status)
+    response = make_response(render_template("certificates/verify.html", cert=cert, state=state,
+                                             network_keys=published_keys(), **facts), status)
     response.headers.update(VERIFY_HEADERS)
     return response
+
+
+def published_keys() -> dict[str, str]:
+    """{kid: public key hex} of every key the network has used: what the page's script verifies with."""
+    return {kid: public.hex() for kid, public in signing.public_keys(key_dir()).items()}
 
 
 @bp.route("/verify")
@@ -90,6 +118,19 @@ def verify_code(code):
     if cert is None:
         return verification_page(None, "missing", 404)
     return verification_page(cert, cert.status)
+
+
+@bp.route("/verify/<code>/status.json")
+@public
+@limiter.limit("30 per minute")
+def verify_status(code):
+    """What the offline check asks once there is signal: is this code still valid? Nothing else about her."""
+    code = normalise_code(code)
+    cert = db.session.scalar(select(Certificate).where(Certificate.code == code)) if len(code) <= 16 else None
+    response = jsonify(code=code, status=cert.status if cert else "missing")
+    response.status_code = 200 if cert else 404
+    response.headers.update(VERIFY_HEADERS)
+    return response
 
 
 @admin_bp.route("/")

@@ -1,6 +1,7 @@
 """Front page, role homes, language switch, /healthz and the error pages."""
 
 import hashlib
+import json
 from functools import lru_cache
 from pathlib import Path
 
@@ -192,3 +193,24 @@ def layout_context():
     names = {"es": "Español", "en": "English"}
     languages = [(code, names.get(code, code)) for code in current_app.config["LANGUAGES"]]
     return {"current_locale": str(get_locale() or "es"), "languages": languages, "static_url": static_url}
+
+
+OFFLINE_FILES = ("css/site.css", "js/verify.js", "icons/favicon.svg")  # what the offline pages use
+
+
+@bp.route("/sw.js")
+@public
+def service_worker():
+    """The service worker, served from the root so it may serve the whole site; its text (and so its version)
+    changes whenever a file it precaches or a published signing key changes, so browsers update it."""
+    from lms.certificates.issuing import key_dir
+    from lms.certificates.signing import public_keys
+
+    precache = [url_for("certificates.verify")] + [static_url(name) for name in OFFLINE_FILES]
+    keys = sorted(public.hex() for public in public_keys(key_dir()).values())
+    version = hashlib.sha256(json.dumps([precache, keys]).encode()).hexdigest()[:12]
+    source = (Path(current_app.static_folder) / "js" / "sw.js").read_text(encoding="utf-8")
+    body = source.replace("__VERSION__", version).replace("__PRECACHE__", json.dumps(precache))
+    response = current_app.response_class(body, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
