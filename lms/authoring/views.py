@@ -26,6 +26,8 @@ from lms.courses.models import (
     Theme,
     course_trainer,
     ensure_starter_themes,
+    lessons_to_review,
+    local_today,
 )
 from lms.extensions import db
 from lms.learning.models import Enrolment, LessonCompletion
@@ -92,6 +94,14 @@ def index():
     if not current_user.is_admin:
         query = query.join(course_trainer).where(course_trainer.c.user_id == current_user.id)
     return render_template("authoring/index.html", courses=db.session.scalars(query).all())
+
+
+@bp.route("/review")
+def review():
+    """Lessons whose review date has passed; a trainer sees those of her courses (the scope of `index`)."""
+    today = local_today()
+    lessons = lessons_to_review(today, trainer=None if current_user.is_admin else current_user)
+    return render_template("authoring/review.html", lessons=lessons, today=today)
 
 
 @bp.route("/<int:course_id>")

@@ -13,6 +13,7 @@ from lms.accounts.models import Cohort, Role, User, audit, cohort_trainer
 from lms.authoring.views import course_for_edit
 from lms.certificates.forms import ManualIssueForm, ReasonForm
 from lms.certificates.issuing import (
+    IssueError,
     ReissueError,
     certificate_data,
     complete_in_person,
@@ -208,7 +209,12 @@ def issue(course_id):
     if form.validate_on_submit():
         enrolment = db.session.get(Enrolment, form.enrolment.data)
         completed_now = complete_in_person(enrolment)
-        cert = issue_certificate(enrolment, issued_by=current_user)
+        try:
+            cert = issue_certificate(enrolment, issued_by=current_user)
+        except IssueError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return render_template("certificates/issue.html", form=form, course=course)
         audit("certificate.issued_manually", actor=current_user, subject=enrolment.user, address=request.remote_addr,
               certificate_id=cert.id, course_id=course.id, completed_now=completed_now, reason=form.reason.data)
         db.session.commit()

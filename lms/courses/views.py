@@ -3,8 +3,9 @@
 import unicodedata
 from itertools import groupby
 
+from babel.dates import format_skeleton
 from flask import Blueprint, abort, current_app, render_template, request, send_file
-from flask_babel import format_decimal, to_user_timezone
+from flask_babel import format_decimal, get_locale, to_user_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -14,7 +15,18 @@ from sqlalchemy.orm import contains_eager, defer, joinedload, selectinload
 from lms.accounts.access import public
 from lms.accounts.models import utcnow
 from lms.courses.media import human_size, media_path, type_label
-from lms.courses.models import Course, CourseStatus, Lesson, Media, MediaKind, Module, Question, Quiz, Theme
+from lms.courses.models import (
+    Course,
+    CourseStatus,
+    Lesson,
+    Media,
+    MediaKind,
+    Module,
+    Question,
+    Quiz,
+    Theme,
+    local_today,
+)
 from lms.courses.render import render_markdown
 from lms.extensions import db
 
@@ -164,6 +176,19 @@ def hours_label(hours) -> str:
     if hours == 1:
         return _("1 hora")
     return _("%(num)s horas", num=format_decimal(hours))
+
+
+@bp.app_template_global()
+def review_notice(lesson: Lesson) -> str | None:
+    """What a reader sees above a lesson whose review date has passed; None while it is current."""
+    if not lesson.needs_review(local_today()):
+        return None
+    month = format_skeleton("yMMMM", lesson.reviewed_on or lesson.review_by, locale=get_locale())
+    where = lesson.where_to_check
+    return " ".join((_("Revisamos esta lección en %(month)s. Las normas y los datos pueden haber cambiado: "
+                       "confírmalos antes de actuar.", month=month),
+                     _("Dónde verificar: %(where)s", where=where) if where
+                     else _("Pregunta a tu formadora dónde confirmarlos.")))
 
 
 @bp.app_template_filter("markdown")
