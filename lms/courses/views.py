@@ -178,12 +178,18 @@ def hours_label(hours) -> str:
     return _("%(num)s horas", num=format_decimal(hours))
 
 
+@bp.app_template_filter("month_year")
+def month_year(day) -> str:
+    """A date as its month and year in the page's language: «enero de 2026», «January 2026»."""
+    return format_skeleton("yMMMM", day, locale=get_locale())
+
+
 @bp.app_template_global()
 def review_notice(lesson: Lesson) -> str | None:
     """What a reader sees above a lesson whose review date has passed; None while it is current."""
     if not lesson.needs_review(local_today()):
         return None
-    month = format_skeleton("yMMMM", lesson.reviewed_on or lesson.review_by, locale=get_locale())
+    month = month_year(lesson.reviewed_on or lesson.review_by)
     where = lesson.where_to_check
     return " ".join((_("Revisamos esta lección en %(month)s. Las normas y los datos pueden haber cambiado: "
                        "confírmalos antes de actuar.", month=month),
