@@ -151,7 +151,8 @@ def import_courses_command(path: Path, publish: bool, demo: bool) -> None:
         for warning in result.warnings:
             click.echo(f"  aviso: {warning}")
     counts = {outcome: sum(r.outcome == outcome for r in results) for outcome in TOTALS}
-    click.echo("Cursos: " + ", ".join(f"{counts[key]} {label}" for key, label in TOTALS.items()) + ".")
+    click.echo("Cursos: " + ", ".join(f"{counts[key]} {label}" for key, label in TOTALS.items()
+                                      if key != "skipped" or counts[key]) + ".")
 
 
 @courses_cli.command("export")

@@ -377,7 +377,7 @@ def test_cli_export_writes_the_library_format(app, library, tmp_path):
 def test_a_broken_svg_cover_is_reported_and_nothing_is_imported(app, library, uploads):
     use_svg_cover(library)
     (library / "ejemplo" / "media" / "portada.svg").write_text("<svg><rect", encoding="utf-8")
-    result = app.test_cli_runner().invoke(args=["courses", "import", str(library)])
+    result = app.test_cli_runner().invoke(args=["courses", "import", str(library), "--demo"])
     assert result.exit_code == 1
     assert f"{library}/ejemplo/media/portada.svg: El dibujo SVG no se puede leer" in result.output
     with app.app_context():

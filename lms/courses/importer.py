@@ -594,7 +594,8 @@ def import_courses(path: Path, upload_folder: str | None = None, max_bytes: int 
                    publish: bool = False, include_demo: bool = False) -> list[ImportResult]:
     """Import every course under path, or none: ImportErrors lists every problem (the caller commits).
 
-    Example courses (`demo: true`) are checked like the others but only imported with include_demo.
+    Example courses (`demo: true`) are read and validated like the others (an SVG cover is converted only when
+    imported) but only imported with include_demo.
     """
     upload_folder = upload_folder or current_app.config["UPLOAD_FOLDER"]
     max_bytes = max_bytes or current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
