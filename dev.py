@@ -70,7 +70,7 @@ def serve() -> None:
     run(flask, "db", "upgrade", env=env)
     run(flask, "lms", "seed-demo", env=env)
     if (ROOT / "lms" / "courses" / "importer.py").exists():
-        run(flask, "courses", "import", "courses/", "--publish", env=env)
+        run(flask, "courses", "import", "courses/", "--publish", "--demo", env=env)  # the example course too
     print("\n  Abre http://127.0.0.1:5000  (admin.demo / formadora.demo / minera.demo,"
           " contraseña: minera-segura-2026)\n", flush=True)
     os.execv(flask, [str(flask), "run", "--host", "127.0.0.1", "--port", "5000"])

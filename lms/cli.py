@@ -12,7 +12,14 @@ from sqlalchemy import select
 from lms.accounts.models import Role, User, audit, utcnow
 from lms.accounts.pins import secret_problem
 from lms.certificates.issuing import certificate_problems
-from lms.deployment import Deployment, backup, demo_accounts_present, deploy_problems, restore
+from lms.deployment import (
+    Deployment,
+    backup,
+    demo_accounts_present,
+    deploy_problems,
+    published_demo_courses,
+    restore,
+)
 from lms.extensions import db
 
 lms_cli = AppGroup("lms", help="Administración de la plataforma.")
@@ -86,7 +93,8 @@ def check_deploy(workers: int, hosts: int) -> None:
     """Fail on any setting that is unsafe for real users (docs/deploy.md)."""
     debug = os.environ.get("FLASK_DEBUG", "0").lower() in {"1", "true", "yes"}
     demo = demo_accounts_present(username for username, *_ in DEMO_PEOPLE)
-    problems = deploy_problems(current_app.config, Deployment(workers=workers, hosts=hosts, debug=debug), demo)
+    problems = deploy_problems(current_app.config, Deployment(workers=workers, hosts=hosts, debug=debug), demo,
+                               published_demo_courses())
     problems += certificate_problems()
     for problem in problems:
         click.echo(f"FAIL  {problem}", err=True)
@@ -116,18 +124,19 @@ def restore_command(source: Path) -> None:
 
 courses_cli = AppGroup("courses", help="La biblioteca de cursos como archivos (courses/README.md).")
 OUTCOMES = {"created": "creado", "updated": "actualizado", "unchanged": "sin cambios"}
-TOTALS = {"created": "creados", "updated": "actualizados", "unchanged": "sin cambios"}
+TOTALS = {"created": "creados", "updated": "actualizados", "unchanged": "sin cambios", "skipped": "de ejemplo omitidos"}
 
 
 @courses_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--publish", is_flag=True, help="Publicar los cursos nuevos (los que ya existen guardan su estado).")
-def import_courses_command(path: Path, publish: bool) -> None:
+@click.option("--demo", is_flag=True, help="Importar también los cursos de ejemplo (demo: true). Nunca en producción.")
+def import_courses_command(path: Path, publish: bool, demo: bool) -> None:
     """Import courses/ (every course) or one course folder; with any error, nothing is imported."""
     from lms.courses.importer import ImportErrors, import_courses
 
     try:
-        results = import_courses(path, publish=publish)
+        results = import_courses(path, publish=publish, include_demo=demo)
     except ImportErrors as errors:
         db.session.rollback()
         for problem in errors.problems:
@@ -136,12 +145,16 @@ def import_courses_command(path: Path, publish: bool) -> None:
         sys.exit(1)
     db.session.commit()
     for result in results:
+        if result.outcome == "skipped":
+            click.echo(f"{result.slug}: omitido — es un curso de ejemplo (demo: true); se importa solo con --demo")
+            continue
         click.echo(f"{result.slug}: {OUTCOMES[result.outcome]} — {result.modules} módulos, {result.lessons} lecciones, "
                    f"{result.quizzes} evaluaciones, {result.questions} preguntas")
         for warning in result.warnings:
             click.echo(f"  aviso: {warning}")
     counts = {outcome: sum(r.outcome == outcome for r in results) for outcome in TOTALS}
-    click.echo("Cursos: " + ", ".join(f"{counts[key]} {label}" for key, label in TOTALS.items()) + ".")
+    click.echo("Cursos: " + ", ".join(f"{counts[key]} {label}" for key, label in TOTALS.items()
+                                      if key != "skipped" or counts[key]) + ".")
 
 
 @courses_cli.command("export")
@@ -160,6 +173,20 @@ def export_course_command(slug: str, folder: Path) -> None:
     except (ValueError, OSError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Curso «{course.title}» exportado en {folder}.")
+
+
+@courses_cli.command("stale")
+def stale_command() -> None:
+    """List the lessons whose review date (review_by) has passed: their laws, numbers or health rules need checking."""
+    from lms.courses.models import lessons_to_review, local_today
+
+    today = local_today()  # the network's calendar day (TIMEZONE)
+    lessons = lessons_to_review(today)
+    click.echo(f"Lecciones con la fecha de revisión (review_by) vencida al {today.isoformat()}: {len(lessons)}")
+    for lesson in lessons:
+        reviewed = lesson.reviewed_on.isoformat() if lesson.reviewed_on else "?"
+        click.echo(f"  {lesson.review_by.isoformat()}  {lesson.course.slug}/{lesson.slug}  «{lesson.title}»"
+                   f" (revisada el {reviewed})")
 
 
 def register_cli(app: Flask) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from config import DEFAULT_SECRET_KEY
 from lms.accounts.models import User
+from lms.courses.models import Course, CourseStatus
 from lms.extensions import db
 
 MIN_SECRET_LENGTH = 32
@@ -29,7 +30,7 @@ class Deployment:
     debug: bool = False
 
 
-def deploy_problems(config, deployment: Deployment, demo_usernames) -> list[str]:
+def deploy_problems(config, deployment: Deployment, demo_usernames, demo_courses=()) -> list[str]:
     """Every reason this configuration is not safe to serve real people; empty when it is."""
     problems = []
     if deployment.debug or config.get("DEBUG"):
@@ -54,11 +55,20 @@ def deploy_problems(config, deployment: Deployment, demo_usernames) -> list[str]
                         "to anyone, unchecked. Keep them outside it (default: instance/uploads).")
     if demo_usernames:
         problems.append(f"demo accounts are present ({', '.join(sorted(demo_usernames)[:5])}): delete them.")
+    if demo_courses:
+        problems.append(f"example courses (demo: true) are published ({', '.join(sorted(demo_courses)[:5])}): "
+                        "unpublish or delete them; they are not the network's.")
     return problems
 
 
 def demo_accounts_present(usernames) -> list[str]:
     return list(db.session.scalars(select(User.username).where(User.username.in_(list(usernames)))))
+
+
+def published_demo_courses() -> list[str]:
+    """Slugs of example courses that learners can see: never on a real deployment."""
+    return list(db.session.scalars(select(Course.slug).where(Course.demo.is_(True),
+                                                             Course.status == CourseStatus.PUBLISHED)))
 
 
 def _sqlite_path(url) -> Path:

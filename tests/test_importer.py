@@ -33,7 +33,7 @@ def library(tmp_path, uploads):
 
 def run_import(app, path, publish=False):
     with app.app_context():
-        results = import_courses(path, publish=publish)
+        results = import_courses(path, publish=publish, include_demo=True)  # the example course is a demo
         db.session.commit()
         return results
 
@@ -52,7 +52,7 @@ def dump(app, ids: bool = False) -> dict:
         result = {}
         for course in db.session.scalars(select(Course).order_by(Course.slug)):
             fields = {key: getattr(course, key) for key in (
-                "title", "summary", "language", "hours", "sensitive", "self_enrol", "enrolment_key",
+                "title", "summary", "language", "hours", "sensitive", "demo", "self_enrol", "enrolment_key",
                 "require_lessons", "require_quizzes", "min_sessions")}
             fields |= {"theme": course.theme.slug, "cover": _media(course.cover),
                        "trainers": [t.username for t in course.trainers]}
@@ -60,6 +60,7 @@ def dump(app, ids: bool = False) -> dict:
             for module in course.modules:
                 lessons = [(lesson.slug, lesson.title, lesson.body, lesson.minutes, lesson.position,
                             _media(lesson.audio), [_media(m) for m in lesson.attachments],
+                            lesson.reviewed_on, lesson.review_by,
                             *((lesson.id, lesson.module_id) if ids else ())) for lesson in module.lessons]
                 quiz = module.quiz and (quiz_content(module.quiz, ids))
                 modules.append((module.slug, module.title, module.position, lessons, quiz,
@@ -337,11 +338,11 @@ def test_export_refuses_a_folder_that_is_not_empty(app, library, tmp_path):
 def test_cli_import_prints_each_course_outcome_and_counts(app, library, make_user):
     make_user(role="trainer", username="formadora.demo")
     runner = app.test_cli_runner()
-    first = runner.invoke(args=["courses", "import", str(library), "--publish"])
+    first = runner.invoke(args=["courses", "import", str(library), "--publish", "--demo"])
     assert first.exit_code == 0, first.output
     assert "ejemplo-curso-corto: creado — 2 módulos, 3 lecciones, 2 evaluaciones, 3 preguntas" in first.output
     assert "Cursos: 1 creados, 0 actualizados, 0 sin cambios." in first.output
-    second = runner.invoke(args=["courses", "import", str(library / "ejemplo")])
+    second = runner.invoke(args=["courses", "import", str(library / "ejemplo"), "--demo"])
     assert second.exit_code == 0 and "ejemplo-curso-corto: sin cambios" in second.output
     with app.app_context():
         assert db.session.scalar(select(Course.status)) == CourseStatus.PUBLISHED
@@ -358,7 +359,7 @@ def test_cli_import_with_errors_prints_path_line_message_and_exits_1(app, librar
 
 def test_cli_export_writes_the_library_format(app, library, tmp_path):
     runner = app.test_cli_runner()
-    runner.invoke(args=["courses", "import", str(library)])
+    runner.invoke(args=["courses", "import", str(library), "--demo"])
     result = runner.invoke(args=["courses", "export", "ejemplo-curso-corto", str(tmp_path / "salida")])
     assert result.exit_code == 0, result.output
     names = sorted(str(p.relative_to(tmp_path / "salida")) for p in (tmp_path / "salida").rglob("*.*"))
@@ -376,7 +377,7 @@ def test_cli_export_writes_the_library_format(app, library, tmp_path):
 def test_a_broken_svg_cover_is_reported_and_nothing_is_imported(app, library, uploads):
     use_svg_cover(library)
     (library / "ejemplo" / "media" / "portada.svg").write_text("<svg><rect", encoding="utf-8")
-    result = app.test_cli_runner().invoke(args=["courses", "import", str(library)])
+    result = app.test_cli_runner().invoke(args=["courses", "import", str(library), "--demo"])
     assert result.exit_code == 1
     assert f"{library}/ejemplo/media/portada.svg: El dibujo SVG no se puede leer" in result.output
     with app.app_context():

@@ -14,7 +14,7 @@ from lms.accounts.access import require_admin
 from lms.accounts.guards import STAFF, require_roles
 from lms.accounts.models import audit
 from lms.authoring.forms import CourseForm, ModuleForm, ThemeForm, free_slug, slugify
-from lms.courses.access import course_for_edit, courses_of
+from lms.courses.access import course_for_edit, course_scope, courses_of
 from lms.courses.media import MediaError, store_upload
 from lms.courses.models import (
     Course,
@@ -27,6 +27,8 @@ from lms.courses.models import (
     Quiz,
     Theme,
     ensure_starter_themes,
+    lessons_to_review,
+    local_today,
 )
 from lms.extensions import db
 from lms.learning.models import Enrolment, LessonCompletion
@@ -75,6 +77,14 @@ def authoring_helpers():
 def index():
     courses = sorted(courses_of(current_user), key=lambda c: (c.status, c.title))
     return render_template("authoring/index.html", courses=courses)
+
+
+@bp.route("/review")
+def review():
+    """Lessons whose review date has passed, of the courses she edits (courses.access.course_scope)."""
+    today = local_today()
+    lessons = lessons_to_review(today, course_scope(current_user))
+    return render_template("authoring/review.html", lessons=lessons, today=today)
 
 
 @bp.route("/<int:course_id>")

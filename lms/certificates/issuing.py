@@ -36,6 +36,10 @@ class ReissueError(ValueError):
     """A certificate cannot be reissued; the message says why, in words for the admin."""
 
 
+class IssueError(ValueError):
+    """No certificate can be issued for this enrolment; the message says why, in words for the staff."""
+
+
 def local_date(moment: datetime | None) -> date:
     """The calendar date of a UTC moment (naive means UTC) in the network's time zone."""
     moment = moment or utcnow()
@@ -94,6 +98,8 @@ def issue_certificate(enrolment: Enrolment, issued_by: User | None = None, langu
     if existing is not None:
         return existing
     course, learner = enrolment.course, enrolment.user
+    if course.demo:  # an example course is never official: nothing that looks like the network's certificate
+        raise IssueError(_("Los cursos de ejemplo no dan certificado."))
     if enrolment.completed_at is None:  # a sender may have completed it with a bulk UPDATE: read it back
         db.session.refresh(enrolment, ["completed_at"])
     lang = normalize_language(language or learner.language)

@@ -29,6 +29,7 @@ from lms.certificates.access import (
 )
 from lms.certificates.forms import ManualIssueForm, ReasonForm
 from lms.certificates.issuing import (
+    IssueError,
     ReissueError,
     certificate_data,
     issue_certificate,
@@ -200,8 +201,13 @@ def issue(course_id):
         form.enrolment.data = request.args.get("enrolment", 0, type=db_int)
     if form.validate_on_submit():
         enrolment = db.session.get(Enrolment, form.enrolment.data)
-        completed_now = complete_in_person(enrolment, by=current_user)  # the completion signal issues it
-        cert = issue_certificate(enrolment, issued_by=current_user)
+        try:
+            completed_now = complete_in_person(enrolment, by=current_user)  # the completion signal issues it
+            cert = issue_certificate(enrolment, issued_by=current_user)
+        except IssueError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return render_template("certificates/issue.html", form=form, course=course)
         audit("certificate.issued_manually", actor=current_user, subject=enrolment.user, address=request.remote_addr,
               certificate_id=cert.id, course_id=course.id, completed_now=completed_now, reason=form.reason.data)
         db.session.commit()

@@ -2,6 +2,7 @@
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -36,8 +37,10 @@ MEDIA_EXTENSIONS = {"cover": {".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp"},
                     "audio": {".mp3", ".ogg", ".oga", ".m4a"},
                     "attachment": {".pdf", ".png", ".jpg", ".jpeg", ".gif", ".webp"}}
 MEDIA_KINDS = {"cover": {MediaKind.IMAGE}, "audio": {MediaKind.AUDIO}, "attachment": {MediaKind.PDF, MediaKind.IMAGE}}
-COURSE_KEYS = {"slug", "title", "summary", "theme", "language", "hours", "sensitive", "cover", "trainers",
+COURSE_KEYS = {"slug", "title", "summary", "theme", "language", "hours", "sensitive", "demo", "cover", "trainers",
                "completion", "self_enrol", "enrolment_key"}
+LESSON_KEYS = {"title", "minutes", "audio", "attachments", "reviewed", "review_by"}
+CITES_SOURCES = re.compile(r"^## Fuentes\s*$", re.M)  # a lesson that cites sources states facts that can age
 COVER_SIZE = (640, 360)
 
 
@@ -91,6 +94,8 @@ class LessonSpec:
     body: str
     audio: Path | None
     attachments: list[Path]
+    reviewed_on: date | None = None
+    review_by: date | None = None
 
 
 @dataclass
@@ -126,7 +131,7 @@ class CourseSpec:
 @dataclass
 class ImportResult:
     slug: str
-    outcome: str  # created | updated | unchanged
+    outcome: str  # created | updated | unchanged | skipped (an example course, without include_demo)
     modules: int
     lessons: int
     quizzes: int
@@ -157,6 +162,8 @@ class _Reader:
                          _("Error de formato YAML: %(detail)s", detail=error.problem or error.context or ""))
         except yaml.YAMLError:
             self.problem(path, None, _("Error de formato YAML."))
+        except ValueError as error:  # a well-formed but impossible date, such as 2026-02-30
+            self.problem(path, None, _("Valor no válido: %(detail)s", detail=str(error)[:120]))
         return None
 
     def mapping(self, path: Path, data, keys: set[str], required: set[str], offset: int = 0) -> bool:
@@ -239,7 +246,8 @@ class _Reader:
                   "title": self.value(path, data, "title", "text", limit=160),
                   "summary": self.value(path, data, "summary", "text", default="") or "",
                   "language": self.value(path, data, "language", "text", default="es", limit=5),
-                  "sensitive": self.value(path, data, "sensitive", "bool", default=False)}
+                  "sensitive": self.value(path, data, "sensitive", "bool", default=False),
+                  "demo": self.value(path, data, "demo", "bool", default=False)}
         for key, kind, limit in (("self_enrol", "bool", 0), ("enrolment_key", "text", 40)):
             if key in data:
                 fields[key] = self.value(path, data, key, kind, limit=limit)
@@ -309,8 +317,7 @@ class _Reader:
             self.problem(path, 1, _("La lección debe empezar con sus datos entre dos líneas ---."))
             return None
         data = self.load_yaml(path, match.group(1), offset=1)
-        keys = {"title", "minutes", "audio", "attachments"}
-        if data is None or not self.mapping(path, data, keys, {"title", "minutes"}, offset=1):
+        if data is None or not self.mapping(path, data, LESSON_KEYS, {"title", "minutes"}, offset=1):
             return None
         title = self.value(path, data, "title", "text", offset=1, limit=160)
         minutes = self.value(path, data, "minutes", "int", offset=1, limit=600)
@@ -320,7 +327,29 @@ class _Reader:
         body = match.group(2).strip()
         if not body:
             self.problem(path, None, _("La lección no tiene texto."))
-        return LessonSpec(slug, title, minutes, body, audio, [a for a in attachments if a])
+        reviewed_on, review_by = self.review_dates(path, data, bool(CITES_SOURCES.search(body)))
+        return LessonSpec(slug, title, minutes, body, audio, [a for a in attachments if a], reviewed_on, review_by)
+
+    def review_dates(self, path: Path, data: _Map, required: bool) -> tuple[date | None, date | None]:
+        """`reviewed` and `review_by` as dates: both or neither, and both when the lesson cites sources."""
+        dates = {}
+        for key in ("reviewed", "review_by"):
+            value = data.get(key)
+            if value is not None and type(value) is not date:
+                self.problem(path, data.lines.get(key, data.line) + 1,
+                             _("«%(key)s» debe ser una fecha escrita AAAA-MM-DD, por ejemplo 2026-01-31.", key=key))
+            elif value is None and required:
+                self.problem(path, data.line + 1, _("Falta el campo «%(key)s»: una lección con «## Fuentes» dice "
+                                                    "cuándo se revisó (reviewed) y cuándo revisarla otra vez "
+                                                    "(review_by).", key=key))
+            elif value is None and (data.get("reviewed") or data.get("review_by")):
+                self.problem(path, data.line + 1, _("Falta el campo «%(key)s»: van las dos fechas, reviewed y "
+                                                    "review_by, o ninguna.", key=key))
+            dates[key] = value if type(value) is date else None
+        if dates["reviewed"] and dates["review_by"] and dates["review_by"] <= dates["reviewed"]:
+            self.problem(path, data.lines["review_by"] + 1,
+                         _("«review_by» debe ser una fecha posterior a «reviewed»."))
+        return dates["reviewed"], dates["review_by"]
 
     def read_quiz(self, path: Path) -> QuizSpec | None:
         data = self.load_yaml(path)
@@ -481,7 +510,7 @@ class _Writer:
             self.changed = True
         audio = self.store(course, spec.audio, {MediaKind.AUDIO}) if spec.audio else None
         self.assign(lesson, title=spec.title, body=spec.body, minutes=spec.minutes, position=position,
-                    audio_id=audio.id if audio else None)
+                    audio_id=audio.id if audio else None, reviewed_on=spec.reviewed_on, review_by=spec.review_by)
         attachments = [self.store(course, path, {MediaKind.PDF, MediaKind.IMAGE}) for path in spec.attachments]
         if [m.id for m in lesson.attachments] != sorted({m.id for m in attachments}):
             lesson.attachments = sorted(set(attachments), key=lambda m: m.id)
@@ -562,12 +591,17 @@ def import_spec(spec: CourseSpec, upload_folder: str, max_bytes: int, publish: b
 
 
 def import_courses(path: Path, upload_folder: str | None = None, max_bytes: int | None = None,
-                   publish: bool = False) -> list[ImportResult]:
-    """Import every course under path, or none: ImportErrors lists every problem (the caller commits)."""
+                   publish: bool = False, include_demo: bool = False) -> list[ImportResult]:
+    """Import every course under path, or none: ImportErrors lists every problem (the caller commits).
+
+    Example courses (`demo: true`) are read and validated like the others (an SVG cover is converted only when
+    imported) but only imported with include_demo.
+    """
     upload_folder = upload_folder or current_app.config["UPLOAD_FOLDER"]
     max_bytes = max_bytes or current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
     specs = read_library(Path(path), max_bytes)
-    return [import_spec(spec, upload_folder, max_bytes, publish) for spec in specs]
+    return [import_spec(spec, upload_folder, max_bytes, publish) if include_demo or not spec.fields["demo"]
+            else ImportResult(spec.slug, "skipped", 0, 0, 0, 0) for spec in specs]
 
 
 def _dump(data, path: Path) -> None:
@@ -598,6 +632,8 @@ class _Exporter:
         hours = int(course.hours) if course.hours == int(course.hours) else float(course.hours)
         data = {"slug": course.slug, "title": course.title, "summary": course.summary, "theme": course.theme.slug,
                 "language": course.language, "hours": hours, "sensitive": course.sensitive}
+        if course.demo:
+            data["demo"] = True
         if course.cover is not None:
             data["cover"] = self.media(course.cover)
         data["trainers"] = [trainer.username for trainer in course.trainers]
@@ -614,6 +650,8 @@ class _Exporter:
         _dump({"title": module.title}, folder / "module.yaml")
         for n, lesson in enumerate(module.lessons, start=1):
             data = {"title": lesson.title, "minutes": lesson.minutes}
+            if lesson.reviewed_on or lesson.review_by:
+                data |= {"reviewed": lesson.reviewed_on, "review_by": lesson.review_by}
             if lesson.audio is not None:
                 data["audio"] = self.media(lesson.audio)
             if lesson.attachments:

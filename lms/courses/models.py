@@ -1,12 +1,15 @@
 """The content model: themes, courses, modules, lessons, quizzes, questions, choices and media."""
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Column, ForeignKey, Numeric, String, Table, Text, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, contains_eager, mapped_column, relationship
 
 from lms.accounts.models import User, utcnow
 from lms.extensions import db
@@ -38,6 +41,14 @@ class MediaKind(StrEnum):
     IMAGE = "image"
     AUDIO = "audio"
     PDF = "pdf"
+
+
+WHERE_TO_CHECK = re.compile(r"^Dónde verificar:\s*(.+?)\s*$", re.M)
+
+
+def local_today() -> date:
+    """Today's date where the network works (TIMEZONE, America/Lima by default), for review dates."""
+    return datetime.now(ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "America/Lima"))).date()
 
 
 class PublishError(ValueError):
@@ -111,6 +122,7 @@ class Course(db.Model):
     status: Mapped[str] = mapped_column(String(12), default=CourseStatus.DRAFT, index=True)
     region: Mapped[str | None] = mapped_column(String(20), index=True)  # None: a course of the whole network
     sensitive: Mapped[bool] = mapped_column(default=False)
+    demo: Mapped[bool] = mapped_column(default=False)  # an example: never official, never a certificate
     cover_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL", use_alter=True))
     self_enrol: Mapped[bool] = mapped_column(default=True)
     enrolment_key: Mapped[str | None] = mapped_column(String(40))
@@ -198,11 +210,34 @@ class Lesson(db.Model):
     minutes: Mapped[int] = mapped_column(default=5)
     position: Mapped[int] = mapped_column(default=0)
     audio_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
+    reviewed_on: Mapped[date | None]  # when its facts (laws, numbers, deadlines, health rules) were last checked
+    review_by: Mapped[date | None] = mapped_column(index=True)  # check them again by this day
 
     module: Mapped[Module] = relationship(back_populates="lessons")
     course: Mapped[Course] = relationship()
     audio: Mapped[Media | None] = relationship(foreign_keys=[audio_id])
     attachments: Mapped[list[Media]] = relationship(secondary=lesson_attachment, order_by=Media.id)
+
+
+    def needs_review(self, today: date) -> bool:
+        """Its review date has passed: what it says about laws or health may be out of date."""
+        return self.review_by is not None and self.review_by < today
+
+    @property
+    def where_to_check(self) -> str | None:
+        """The lesson's own «Dónde verificar: …» line (where a reader confirms its facts), if it has one."""
+        match = WHERE_TO_CHECK.search(self.body or "")
+        return match.group(1) if match else None
+
+
+def lessons_to_review(today: date, courses=None) -> list[Lesson]:
+    """Lessons whose review date has passed, oldest first: of every course, or of the `courses` (a condition on
+    Course, e.g. courses.access.course_scope(person))."""
+    query = (select(Lesson).join(Lesson.course).options(contains_eager(Lesson.course))
+             .where(Lesson.review_by < today).order_by(Lesson.review_by, Course.title, Lesson.id))
+    if courses is not None:
+        query = query.where(courses)
+    return list(db.session.scalars(query))
 
 
 class Quiz(db.Model):

@@ -2,8 +2,9 @@
 
 from itertools import groupby
 
+from babel.dates import format_skeleton
 from flask import Blueprint, abort, current_app, render_template, request, send_file
-from flask_babel import format_decimal, to_user_timezone
+from flask_babel import format_decimal, get_locale, to_user_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -14,7 +15,17 @@ from lms.accounts.guards import public
 from lms.accounts.models import utcnow
 from lms.courses.access import course_for_viewer, may_edit
 from lms.courses.media import human_size, media_path, type_label
-from lms.courses.models import Course, CourseStatus, Lesson, Media, MediaKind, Question, Quiz, Theme
+from lms.courses.models import (
+    Course,
+    CourseStatus,
+    Lesson,
+    Media,
+    MediaKind,
+    Question,
+    Quiz,
+    Theme,
+    local_today,
+)
 from lms.courses.render import render_markdown
 from lms.extensions import db, fold, folded
 from lms.learning.access import current_enrolment, media_for
@@ -126,6 +137,25 @@ def hours_label(hours) -> str:
     if hours == 1:
         return _("1 hora")
     return _("%(num)s horas", num=format_decimal(hours))
+
+
+@bp.app_template_filter("month_year")
+def month_year(day) -> str:
+    """A date as its month and year in the page's language: «enero de 2026», «January 2026»."""
+    return format_skeleton("yMMMM", day, locale=get_locale())
+
+
+@bp.app_template_global()
+def review_notice(lesson: Lesson) -> str | None:
+    """What a reader sees above a lesson whose review date has passed; None while it is current."""
+    if not lesson.needs_review(local_today()):
+        return None
+    month = month_year(lesson.reviewed_on or lesson.review_by)
+    where = lesson.where_to_check
+    return " ".join((_("Revisamos esta lección en %(month)s. Las normas y los datos pueden haber cambiado: "
+                       "confírmalos antes de actuar.", month=month),
+                     _("Dónde verificar: %(where)s", where=where) if where
+                     else _("Pregunta a tu formadora dónde confirmarlos.")))
 
 
 @bp.app_template_filter("markdown")
