@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """One entry point for developers, needing only Python 3.11+.
 
-    python3 dev.py          set everything up, migrate SQLite, seed the demo and serve on :5000
+    python3 dev.py          set everything up, migrate SQLite, seed the demo and serve on http://127.0.0.1:5000
+    python3 dev.py --lan    the same, served on this computer's local network too (to try it from a phone)
     python3 dev.py test     set up and run the whole test suite (extra arguments go to pytest)
     python3 dev.py setup    only create .venv and install the project
     python3 dev.py i18n     extract strings, update the catalogues and compile them
@@ -10,6 +11,7 @@
 import hashlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import venv
@@ -63,7 +65,16 @@ def i18n() -> None:
     compile_catalogues()
 
 
-def serve() -> None:
+def lan_addresses() -> list[str]:
+    """This computer's IPv4 addresses on its local networks (what a phone on the same wifi types)."""
+    try:
+        found = {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)}
+    except OSError:
+        found = set()
+    return sorted(address for address in found if not address.startswith("127."))
+
+
+def serve(lan: bool = False) -> None:
     setup()
     env = {**os.environ, "FLASK_APP": "wsgi"}
     flask = BIN / "flask"
@@ -71,9 +82,17 @@ def serve() -> None:
     run(flask, "lms", "seed-demo", env=env)
     if (ROOT / "lms" / "courses" / "importer.py").exists():
         run(flask, "courses", "import", "courses/", "--publish", "--demo", env=env)  # the example course too
-    print("\n  Abre http://127.0.0.1:5000  (admin.demo / formadora.demo / minera.demo,"
-          " contraseña: minera-segura-2026)\n", flush=True)
-    os.execv(flask, [str(flask), "run", "--host", "127.0.0.1", "--port", "5000"])
+    host = "0.0.0.0" if lan else "127.0.0.1"  # noqa: S104 - only when asked for, to try the demo from a phone
+    print("\n  La demo está lista. Abre en tu navegador: http://127.0.0.1:5000", flush=True)
+    if lan:
+        addresses = lan_addresses() or ["<la dirección IP de esta computadora>"]
+        print("  Desde un celular conectado a la misma red wifi, escribe:", flush=True)
+        for address in addresses:
+            print(f"      http://{address}:5000", flush=True)
+        print("  (Solo para probar: cualquiera en esta red puede abrirla.)", flush=True)
+    print("  Cuentas: admin.demo, formadora.demo, minera.demo — contraseña: minera-segura-2026", flush=True)
+    print("  Para detenerla: Ctrl+C\n", flush=True)
+    os.execv(flask, [str(flask), "run", "--host", host, "--port", "5000"])
 
 
 def test(args) -> int:
@@ -85,4 +104,7 @@ if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else "serve"
     if command == "test":
         sys.exit(test(sys.argv[2:]))
-    {"serve": serve, "setup": setup, "i18n": i18n}[command]()
+    if command in ("--lan", "lan") or (command == "serve" and os.environ.get("LMS_LAN") == "1"):
+        serve(lan=True)
+    else:
+        {"serve": serve, "setup": setup, "i18n": i18n}[command]()

@@ -125,10 +125,17 @@ def test_trainer_creates_learner_who_must_replace_the_one_time_pin(make_user, cl
     staff = client_for(trainer)
     response = staff.post("/manage/people/new", data={"full_name": "Juana Ccori Huanca", "region": "puno",
                                                       "language": "es"})
-    page = response.get_data(as_text=True)
-    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
-    assert "juana.ccori" in page
+    slip_url = response.headers["Location"]  # post/redirect/get: a reload of the slip makes no second account
+    assert slip_url.startswith("/manage/people/hoja/")
+    slip = staff.get(slip_url)
+    page = slip.get_data(as_text=True)
+    assert slip.status_code == 200 and slip.headers["Cache-Control"] == "no-store"
+    assert "juana.ccori" in page and "data-print" in page
     one_time = one_time_secret(page)
+    assert one_time_secret(staff.get(slip_url).get_data(as_text=True)) == one_time, "a reload shows the same PIN"
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count(User.id)).where(User.full_name == "Juana Ccori Huanca")) == 1
+    assert client_for(make_user(role="trainer")).get(slip_url).status_code == 404, "only hers to see"
     learner = app.test_client()
     assert login(learner, "juana.ccori", one_time).headers["Location"] == "/inicio"
     assert learner.get("/inicio").headers["Location"] == "/pin"
@@ -159,7 +166,7 @@ def test_trainer_resets_a_learner_pin_and_her_sessions_end(make_user, client_for
     learner = make_user(created_by_id=trainer.id)
     her_phone = client_for(learner)
     staff = client_for(trainer)
-    page = staff.post(f"/manage/people/{learner.id}/reset").get_data(as_text=True)
+    page = staff.post(f"/manage/people/{learner.id}/reset", follow_redirects=True).get_data(as_text=True)
     assert her_phone.get("/inicio").headers["Location"].startswith("/login")
     assert login(app.test_client(), learner.username, learner.password).status_code == 200
     fresh = app.test_client()
@@ -288,8 +295,9 @@ def test_admin_changes_a_role_audit_logged_and_sessions_end(make_user, client_fo
 
 def test_admin_creates_a_trainer_with_a_one_time_passphrase(make_user, client_for, login, app):
     admin = client_for(make_user(role="admin"))
-    page = admin.post("/admin/people/new", data={"full_name": "Cecilia Julcarima", "username": "cecilia.j",
-                                                 "region": "junin", "role": "trainer", "language": "es"})
+    data = {"full_name": "Cecilia Julcarima", "username": "cecilia.j", "region": "junin", "role": "trainer",
+            "language": "es"}
+    page = admin.post("/admin/people/new", data=data, follow_redirects=True)
     secret = one_time_secret(page.get_data(as_text=True))
     client = app.test_client()
     login(client, "cecilia.j", secret)
@@ -305,7 +313,7 @@ def test_admin_makes_a_regional_coordinator_who_needs_at_least_one_region(make_u
             "language": "es"}
     refused = admin.post("/admin/people/new", data=data).get_data(as_text=True)
     assert "Elige al menos una región para la coordinadora." in refused
-    created = admin.post("/admin/people/new", data={**data, "regions": ["puno", "arequipa"]})
+    created = admin.post("/admin/people/new", data={**data, "regions": ["puno", "arequipa"]}, follow_redirects=True)
     assert created.status_code == 200 and "Cuenta creada para Gloria Apaza" in created.get_data(as_text=True)
     with app.app_context():
         gloria = db.session.scalar(select(User).where(User.username == "gloria.apaza"))

@@ -19,9 +19,10 @@ def trainer_course(make_user, make_course, client_for):
 
 
 def upload(client, course, text: str | bytes, encoding="utf-8"):
+    """Upload a list; a good one is saved and answered with a redirect to the PIN sheet (GET), which is followed."""
     data = text if isinstance(text, bytes) else text.encode(encoding)
     return client.post(f"/manage/teaching/{course.id}/csv", data={"file": (io.BytesIO(data), "lista.csv")},
-                       content_type="multipart/form-data")
+                       content_type="multipart/form-data", follow_redirects=True)
 
 
 def counts(app):

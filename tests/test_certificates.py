@@ -165,12 +165,18 @@ def test_download_permissions(client, client_for, world):
     assert client_for(world.admin).get("/certificados/999999.pdf").status_code == 404
 
 
-def test_trainer_of_the_course_sees_but_cannot_revoke_or_reissue(app, client_for, world):
+def test_trainer_of_the_course_sees_and_reissues_but_cannot_revoke_or_reinstate(app, client_for, world):
+    """Reissuing with a corrected name is the trainer's to do (she fixed the name at the workshop); revoking and
+    reinstating speak for the whole network and stay with the admins."""
     trainer = client_for(world.trainer)
     assert trainer.get(f"/manage/certificates/{world.cert_id}").status_code == 200
     assert client_for(world.other_trainer).get(f"/manage/certificates/{world.cert_id}").status_code == 404
+    assert trainer.get(f"/manage/certificates/{world.cert_id}/revoke").status_code == 403
     assert trainer.post(f"/manage/certificates/{world.cert_id}/revoke", data={"reason": "x"}).status_code == 403
-    assert trainer.post(f"/manage/certificates/{world.cert_id}/reissue").status_code == 403
+    assert trainer.post(f"/manage/certificates/{world.cert_id}/reinstate").status_code == 403
+    assert client_for(world.other_trainer).post(f"/manage/certificates/{world.cert_id}/reissue").status_code == 404
+    unchanged = trainer.post(f"/manage/certificates/{world.cert_id}/reissue")  # the name did not change: refused
+    assert unchanged.headers["Location"] == f"/manage/certificates/{world.cert_id}"
     with app.app_context():
         assert db.session.get(Certificate, world.cert_id).status == CertificateStatus.VALID
 

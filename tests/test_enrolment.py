@@ -190,7 +190,10 @@ def test_enrolling_a_cohort_is_one_step_and_idempotent(make_user, make_course, c
             Enrolment.course_id == course.id)).all()
     assert sorted(rows) == [("cohort", cohort_id)] * 3
     from_cohort_page = staff.post(f"/manage/cohorts/{cohort_id}/enrol", data={"course_id": course.id})
-    assert from_cohort_page.headers["Location"] == f"/manage/teaching/{course.id}?cohort={cohort_id}"
+    assert from_cohort_page.headers["Location"] == f"/manage/cohorts/{cohort_id}"  # back where she was
+    page = staff.get(f"/manage/cohorts/{cohort_id}").get_data(as_text=True)
+    assert page.count("participantes inscritas ahora") == 3 and "«Grupo Secocha»: 0 participantes" in page
+    assert course.title in page.split("Cursos del grupo", 1)[1]
 
 
 def test_a_trainer_cannot_enrol_a_cohort_she_does_not_lead(make_user, make_course, client_for, app):
@@ -221,7 +224,7 @@ def test_done_when_journey_csv_cohort_pins_lessons_quiz_retry_completion_and_tra
 
     def upload(data):
         return staff.post(f"/manage/teaching/{intro.id}/csv", data={"file": (io.BytesIO(data), "taller.csv")},
-                          content_type="multipart/form-data").get_data(as_text=True)
+                          content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
 
     with app.app_context():
         users_before = db.session.scalar(select(func.count()).select_from(User))
@@ -251,7 +254,7 @@ def test_done_when_journey_csv_cohort_pins_lessons_quiz_retry_completion_and_tra
     assert "Seguridad en la bocamina" in home and "Empezar" in home
     step = learner.get(f"/aprender/{course.slug}").headers["Location"]
     quiz_attempts = 0
-    while step.startswith(f"/aprender/{course.slug}/"):
+    while step.startswith(f"/aprender/{course.slug}/") and not step.endswith("/completado"):
         if "/evaluacion/" in step:
             quiz_id = int(step.rsplit("/", 1)[1])
             token = re.search(r'name="token" value="(\w+)"', learner.get(step).get_data(as_text=True)).group(1)
@@ -259,14 +262,16 @@ def test_done_when_journey_csv_cohort_pins_lessons_quiz_retry_completion_and_tra
             result = learner.post(step, data={"token": token, **{f"q{q}": c for q, c in answers.items()}})
             quiz_attempts += 1
             page = learner.get(result.headers["Location"]).get_data(as_text=True)
-            assert ("Esta vez no aprobaste" in page) == (quiz_attempts == 1)
+            assert ("No aprobaste esta vez" in page) == (quiz_attempts == 1)
             if quiz_attempts == 1:
                 continue
-            step = re.search(r'href="([^"]+)">Continuar', page).group(1) if "Continuar" in page else "/mis-cursos"
+            step = re.search(r'href="([^"]+)">(?:Seguir con|<svg[^"]*"[^>]*>.*?</svg> Ver mi certificado)', page,
+                             re.S).group(1)
         else:
             assert "Marcar como completada" in learner.get(step).get_data(as_text=True)
             step = learner.post(step + "/completar").headers["Location"]
-    assert step == "/mis-cursos" and quiz_attempts == 3
+    assert step == f"/aprender/{course.slug}/completado" and quiz_attempts == 3
+    assert "¡Completaste el curso!" in learner.get(step).get_data(as_text=True)
     mine = learner.get("/mis-cursos").get_data(as_text=True)
     assert "Cursos completados" in mine and "Seguridad en la bocamina" in mine
     with app.app_context():

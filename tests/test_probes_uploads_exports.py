@@ -91,8 +91,8 @@ def stored(app, place) -> tuple[int, int, int, int]:
             Course.id))), db.session.scalar(select(func.count(User.id)).where(User.role == Role.LEARNER)))
 
 
-def send(client, url: str, field: str, fields: dict, data: bytes, filename: str):
-    response = client.post(url, **multipart(fields, {field: (data, filename)}))
+def send(client, url: str, field: str, fields: dict, data: bytes, filename: str, follow: bool = False):
+    response = client.post(url, **multipart(fields, {field: (data, filename)}), follow_redirects=follow)
     return response.status_code, response.get_data(as_text=True)
 
 
@@ -179,7 +179,7 @@ def test_broken_csv_files_are_refused_with_a_message_and_write_nothing(app, plac
 def test_nul_bytes_in_csv_files_are_dropped_not_sent_to_the_database(app, place, make_user):
     learner = make_user(username="rosa.mamani")
     status, page = send(place.web, place.csv_routes[0], "file", {}, b"nombre;usuario\nMar\x00\xc3\xada Quispe;\x00\n",
-                        "lista.csv")
+                        "lista.csv", follow=True)  # a saved list goes on to its PIN sheet
     assert status == 200 and "María Quispe" in page
     with app.app_context():
         enrolment = db.session.scalar(select(Enrolment).join(User, User.id == Enrolment.user_id).where(

@@ -63,9 +63,10 @@ def test_a_course_not_requiring_quizzes_completes_with_its_lessons(make_user, ma
     do_lessons(client, course, 3)
     assert status_of(app, enrolment_id) == "active"
     response = client.post(f"/aprender/{course.slug}/leccion-2-2/completar")
-    assert response.headers["Location"] == "/mis-cursos"
+    assert response.headers["Location"] == f"/aprender/{course.slug}/completado"
     assert status_of(app, enrolment_id) == "completed"
-    assert "¡Felicidades! Completaste el curso" in client.get("/mis-cursos").get_data(as_text=True)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "¡Completaste el curso!" in page and "Descargar certificado (PDF · " in page
 
 
 def test_workshop_attendance_completes_a_course_with_min_sessions(make_user, make_course, client_for, enrol, app):
@@ -181,7 +182,7 @@ def test_trainer_page_per_learner_lists_lessons_with_dates_and_attempts(make_use
     page = client_for(trainer).get(f"/manage/teaching/{course.id}/participantes/{learner.id}").get_data(as_text=True)
     assert "Lucía Ñahui" in page and "Lección 1.1" in page and "33 % hecho" in page
     assert re.search(r"Lección 1\.1.*?\d{1,2}/\d{1,2}/\d{2}", page, re.S), "the date it was done"
-    assert "<td>Evaluación 1</td><td>1</td>" in page and "0 % ✗" in page and "100 % ✓" in page
+    assert "<td>Evaluación 1</td><td>1</td>" in page and "0 % no aprobó" in page and "100 % aprobó" in page
     assert client_for(trainer).get(f"/manage/teaching/{course.id}/participantes/999999").status_code == 404
 
 

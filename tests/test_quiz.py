@@ -67,18 +67,21 @@ def test_result_page_shows_score_answers_correct_ones_and_explanations(taking):
     client, course, _e, url = taking()
     client.post(url, data=form_of(course.wrong[course.quiz_ids[0]]))
     page = client.get(f"{url}/intento/1").get_data(as_text=True)
-    assert "0 %" in page and "Esta vez no aprobaste. Necesitas 70 %." in page
-    assert "Tu respuesta: Otra" in page and "Respuesta correcta: Esta" in page
-    assert "Tu respuesta: Verdadero" in page and "Respuesta correcta: Falso" in page
+    assert "0 %" in page and "No aprobaste esta vez" in page and "Necesitas 70 % para aprobar." in page
+    assert "0 de 2 respuestas correctas" in page
+    assert "Tu respuesta: Otra" in page and "Respuesta correcta: <strong>Esta</strong>" in page
+    assert "Tu respuesta: Verdadero" in page and "Respuesta correcta: <strong>Falso</strong>" in page
     assert "Porque sí." in page and "Es tóxico." in page
-    assert "Intentar otra vez" in page
+    assert "Intentar otra vez" in page and "Seguir con" not in page, "after a fail, one next step: try again"
 
 
 def test_passing_result_says_so_and_offers_to_continue(taking):
     client, course, _e, url = taking()
     client.post(url, data=form_of(course.answers[course.quiz_ids[0]]))
     page = client.get(f"{url}/intento/1").get_data(as_text=True)
-    assert "100 %" in page and "¡Aprobaste!" in page and "Continuar" in page
+    assert "100 %" in page and "Aprobaste" in page and "Seguir con: Lección 2.1" in page
+    assert "Respuesta correcta:" not in page, "the right answer is not repeated when hers was right"
+    assert page.count("Correcta") == 2 and "Intentar otra vez" not in page
 
 
 def test_unanswered_questions_return_the_form_with_a_message_and_nothing_stored(taking, app):
@@ -164,4 +167,6 @@ def test_passing_the_last_quiz_completes_the_course_once_and_sends_the_signal(ta
     with app.app_context():
         enrolment = db.session.get(Enrolment, enrolment_id)
         assert enrolment.status == "completed" and enrolment.completed_at is not None
-    assert "¡Completaste el curso!" in client.get(f"{url}/intento/1").get_data(as_text=True)
+    result = client.get(f"{url}/intento/1").get_data(as_text=True)
+    assert f'href="/aprender/{course.slug}/completado"' in result and "Ver mi certificado" in result
+    assert "¡Completaste el curso!" in client.get(f"/aprender/{course.slug}/completado").get_data(as_text=True)

@@ -57,7 +57,8 @@ def test_every_non_public_endpoint_sends_anonymous_visitors_to_sign_in(app, clie
 def test_public_endpoints_are_only_the_expected_ones(app):
     public = {rule.endpoint for rule in app.url_map.iter_rules()
               if rule.endpoint != "static" and is_public(app, rule.endpoint)}
-    allowed = {"site.index", "site.healthz", "site.set_language", "accounts.login", "accounts.logout",
+    allowed = {"site.index", "site.healthz", "site.set_language", "site.language_page", "accounts.login",
+               "accounts.logout",
                "accounts.register", "certificates.verify", "certificates.verify_code", "courses.catalogue",
                "courses.course", "courses.cover", "courses.neutral",
                # the offline check: its service worker and the revocation status by code

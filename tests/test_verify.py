@@ -101,7 +101,8 @@ def test_a_revoked_certificate_says_revoked_with_the_date(app, client, cert):
         found.revoked_at = datetime(2026, 12, 3, 17, 0, tzinfo=UTC)
         db.session.commit()
     text = main_text(client.get(f"/verify/{cert.code}"))
-    assert "Certificado revocado" in text and "Revocado el 3 de diciembre de 2026" in text
+    assert "REVOCADO" in text and "Este certificado ya no vale." in text
+    assert "Revocado el 3 de diciembre de 2026" in text
     assert "Emitido por error" in text and "Certificado válido" not in text and NAME not in text
 
 

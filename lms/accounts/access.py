@@ -9,7 +9,7 @@ answer 404 (nothing there for her) or 403 (there, not hers).
 from flask import abort
 from sqlalchemy import false, or_, select, true
 
-from lms.accounts.models import Cohort, User, cohort_member, cohort_trainer
+from lms.accounts.models import Cohort, OneTimeSheet, User, cohort_member, cohort_trainer
 from lms.extensions import db
 
 
@@ -20,6 +20,15 @@ def load_user(user_id: str) -> User | None:
     if user is None or not user.active or not token or token != user.session_token:
         return None
     return user
+
+
+def sheet_for(user: User, sheet_id: str, secret_key: str) -> dict:
+    """The content of a one-time sheet `user` made and that has not expired; 404 for anyone else or later."""
+    sheet = db.session.get(OneTimeSheet, sheet_id[:32])
+    content = sheet.content(secret_key) if sheet is not None and sheet.actor_id == user.id else None
+    if content is None:
+        abort(404)
+    return content
 
 
 def require_admin(user: User) -> None:

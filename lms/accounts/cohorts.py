@@ -1,6 +1,6 @@
 """Cohorts (web): named groups of learners with a region and trainers; members, join codes, enrolling a cohort."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from wtforms import SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -19,7 +20,7 @@ from lms.accounts.models import Cohort, Role, User, audit, cohort_member
 from lms.courses.access import courses_of
 from lms.extensions import db, db_ids
 from lms.learning import enrolling
-from lms.learning.access import find_learners, in_learner_scope
+from lms.learning.access import cohort_courses, find_learners, in_learner_scope
 from lms.learning.forms import EnrolInCourseForm
 
 bp = Blueprint("cohorts", __name__, url_prefix="/manage/cohorts")
@@ -43,7 +44,7 @@ def _form(cohort: Cohort | None = None) -> CohortForm:
     trainers = db.session.scalars(select(User).where(User.role.in_([Role.TRAINER, Role.COORDINATOR]),
                                                      User.active.is_(True))
                                   .order_by(User.full_name)).all()
-    form.trainers.choices = [(t.id, t.full_name) for t in trainers]
+    form.trainers.choices = [SelectChoice(t.id, t.full_name) for t in trainers]
     return form
 
 
@@ -100,8 +101,11 @@ def edit(cohort_id):
 
 
 def _course_form() -> EnrolInCourseForm:
+    """Her courses to enrol the group in: real courses first, example courses last; no course chosen for her."""
+    courses = sorted(courses_of(current_user, archived=False), key=lambda c: (c.demo, c.title))
     form = EnrolInCourseForm()
-    form.course_id.choices = [(c.id, c.title) for c in courses_of(current_user, archived=False)]
+    form.course_id.choices = [SelectChoice(0, _("— Elige un curso —"))] + [
+        SelectChoice(c.id, c.title + (" " + _("(ejemplo)") if c.demo else "")) for c in courses]
     return form
 
 
@@ -113,7 +117,7 @@ def show(cohort_id):
     found = find_learners(current_user, q, PAGE_SIZE) if q else []
     member_ids = {m.id for m in cohort.members}
     return render_template("cohorts/show.html", cohort=cohort, q=q, found=found, member_ids=member_ids,
-                           course_form=_course_form())
+                           course_form=_course_form(), courses=cohort_courses(current_user, cohort.id))
 
 
 @bp.route("/<int:cohort_id>/members", methods=["POST"])
@@ -145,13 +149,14 @@ def enrol(cohort_id):
     """Enrol every member in one of the trainer's courses (idempotent)."""
     cohort = cohort_for(current_user, cohort_id)
     form = _course_form()
-    if not form.validate_on_submit():
-        abort(400)
-    course = next(c for c in courses_of(current_user) if c.id == form.course_id.data)
+    course = next((c for c in courses_of(current_user) if c.id == form.course_id.data), None)
+    if not form.validate_on_submit() or course is None:
+        flash(_("Elige el curso en que quieres inscribir al grupo."), "error")
+        return redirect(url_for(".show", cohort_id=cohort.id))
     count = enrolling.enrol_cohort(cohort, course, current_user, request.remote_addr)
     db.session.commit()
     flash(enrolling.cohort_enrolled_message(cohort, count), "success")
-    return redirect(url_for("teaching.course", course_id=course.id, cohort=cohort.id))
+    return redirect(url_for(".show", cohort_id=cohort.id))
 
 
 @bp.route("/<int:cohort_id>/code", methods=["POST"])

@@ -136,6 +136,30 @@ class PersonForm(ProfileForm):
         _unique(User.phone, _l("Ya hay una cuenta con ese celular."))(self, field)
 
 
+class LearnerEditForm(PersonForm):
+    """Staff correct a learner's data. A trainer never sees a whole DNI: left empty, it stays as it is."""
+
+    PROFILE_FIELDS = ("full_name", "dni", "phone", "birth_year", "region", "community", "organisation")
+
+    def __init__(self, *args, person: User, show_dni: bool, **kwargs):
+        super().__init__(*args, obj=person, **kwargs)
+        self.own_id = person.id
+        del self.language
+        self.full_name.description = _l("Así aparecerá en sus certificados.")
+        if not show_dni:
+            if not self.is_submitted():
+                self.dni.data = None
+            self.dni.description = _l("Tiene DNI terminado en %(end)s. Déjalo vacío para no cambiarlo.",
+                                      end=person.dni[-3:]) if person.dni else None
+        self.keep_dni = not show_dni and person.dni
+
+    def apply_to(self, user: User) -> None:
+        kept = user.dni
+        super().apply_to(user)
+        if self.keep_dni and not self.dni.data:
+            user.dni = kept
+
+
 class UsernameMixin:
     username = StringField(_l("Usuario"), filters=[lower_strip],
                            description=_l("Minúsculas, números, punto o guion. Ejemplo: maria.quispe"),
@@ -154,7 +178,15 @@ class RegisterForm(UsernameMixin, ProfileForm, NewSecretForm):
 
 
 class LearnerForm(PersonForm):
-    """A trainer creates a learner; the username may be left empty to be made from the name."""
+    """A trainer creates a learner; the username may be left empty to be made from the name. It speaks to the
+    trainer about the learner («sus certificados»), not to the learner."""
+
+    full_name = StringField(_l("Nombre completo"), filters=[strip],
+                            description=_l("Tal como está en su DNI: así aparecerá en sus certificados."),
+                            validators=[DataRequired(_l("Escribe el nombre completo.")), Length(max=120)])
+    birth_year = IntegerField(_l("Año de nacimiento (opcional)"), validators=[
+        Optional(), NumberRange(1920, 2015, _l("Escribe un año entre 1920 y 2015."))])
+    language = SelectField(_l("Idioma que prefiere"), choices=language_choices, default="es")
 
     username = StringField(_l("Usuario (opcional)"), filters=[lower_strip],
                            description=_l("Si lo dejas vacío, se crea con el nombre."),

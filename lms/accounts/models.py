@@ -1,14 +1,18 @@
 """People, roles and the audit log of security events."""
 
+import base64
+import hashlib
+import json
 import secrets
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import phonenumbers
+from cryptography.fernet import Fernet, InvalidToken
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, String, insert, select
+from sqlalchemy import JSON, ForeignKey, String, Text, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -313,3 +317,44 @@ class Cohort(db.Model):
     @property
     def join_code_display(self) -> str:
         return f"{self.join_code[:3]}-{self.join_code[3:]}" if self.join_code else ""
+
+
+SHEET_MINUTES = 30  # how long a trainer may show (and print) the one-time secrets she just gave
+
+
+def _sheet_cipher(secret_key: str) -> Fernet:
+    """Sheets are encrypted at rest with a key derived from the app's SECRET_KEY (never stored anywhere)."""
+    digest = hashlib.sha256(b"rnm-mape one-time sheet\0" + secret_key.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+class OneTimeSheet(db.Model):
+    """The one-time PINs (or passphrases) a staff member just gave, kept encrypted for SHEET_MINUTES so the page
+    that shows them is a plain GET: a reload shows the same sheet and never makes new accounts or new PINs.
+
+    The id in the URL is random and says nothing about anyone; only the person who made it may open it.
+    """
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    payload: Mapped[str] = mapped_column(Text)
+
+    @classmethod
+    def keep(cls, actor: User, content: dict, secret_key: str) -> "OneTimeSheet":
+        """Store `content` (JSON-able) for `actor`; expired sheets of anyone are removed on the way."""
+        db.session.execute(delete(cls).where(cls.created_at < utcnow() - timedelta(minutes=SHEET_MINUTES)))
+        sheet = cls(id=secrets.token_urlsafe(18), actor_id=actor.id,
+                    payload=_sheet_cipher(secret_key).encrypt(json.dumps(content).encode()).decode())
+        db.session.add(sheet)
+        return sheet
+
+    def content(self, secret_key: str) -> dict | None:
+        """What was stored, or None once expired (or if SECRET_KEY changed since)."""
+        created = self.created_at if self.created_at.tzinfo else self.created_at.replace(tzinfo=UTC)
+        if utcnow() - created > timedelta(minutes=SHEET_MINUTES):
+            return None
+        try:
+            return json.loads(_sheet_cipher(secret_key).decrypt(self.payload.encode()))
+        except InvalidToken:
+            return None

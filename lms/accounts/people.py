@@ -2,15 +2,17 @@
 
 import secrets
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from lms.accounts.forms import LearnerForm, RoleForm, StaffForm
+from lms.accounts.access import sheet_for
+from lms.accounts.forms import LearnerEditForm, LearnerForm, RoleForm, StaffForm
 from lms.accounts.guards import STAFF, require_roles
-from lms.accounts.models import CoordinatorRegion, Role, User, audit
+from lms.accounts.models import CoordinatorRegion, OneTimeSheet, Role, User, audit
 from lms.accounts.pins import one_time_pin
+from lms.certificates.access import managed_certificates
 from lms.extensions import db, db_int, fold, folded
 from lms.learning.access import find_learners, learner_for
 
@@ -22,10 +24,13 @@ PAGE_SIZE = 50
 
 
 def one_time_slip(user: User, secret: str, reset: bool):
-    """The page with a one-time PIN to hand over: shown once, never cached, never in a URL."""
-    response = make_response(render_template("people/one_time_pin.html", person=user, secret=secret, reset=reset))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    """Keep the one-time secret for a short while (encrypted), commit, and send her to the page that shows it: a
+    reload of that page shows the same slip and never makes a second account or a second PIN."""
+    sheet = OneTimeSheet.keep(current_user, {"kind": "slip", "reset": reset, "people": [
+        {"id": user.id, "name": user.full_name, "username": user.username, "secret": secret, "role": user.role}]},
+        current_app.config["SECRET_KEY"])
+    db.session.commit()
+    return redirect(url_for("people.sheet", sheet_id=sheet.id))
 
 
 def create_with_one_time_secret(user: User, secret: str, name_for_username: str | None = None):
@@ -33,8 +38,15 @@ def create_with_one_time_secret(user: User, secret: str, name_for_username: str 
     user.set_secret(secret, current_app.config["PASSWORD_HASH_METHOD"], one_time=True)
     user.add_new(name_for_username)
     audit("account.created", actor=current_user, subject=user, address=request.remote_addr, role=user.role)
-    db.session.commit()
     return one_time_slip(user, secret, reset=False)
+
+
+@bp.route("/hoja/<sheet_id>")
+def sheet(sheet_id):
+    """The one-time PINs she just gave: a slip for one person, or the sheet of a CSV import."""
+    content = sheet_for(current_user, sheet_id, current_app.config["SECRET_KEY"])
+    template = "learning/csv_sheet.html" if content["kind"] == "csv" else "people/one_time_pin.html"
+    return render_template(template, sheet=content)
 
 
 def _query_and_page() -> tuple[str, int]:
@@ -62,8 +74,30 @@ def new_learner():
 
 @bp.route("/<int:user_id>")
 def show(user_id):
+    """Her data, her PIN, and — when her name no longer matches — her certificates to issue again."""
     person = learner_for(current_user, user_id)
-    return render_template("people/show.html", person=person)
+    outdated = [c for c in managed_certificates(current_user, None, 0, 100, learner_id=person.id)
+                if c.is_valid and c.learner_name != person.full_name]
+    return render_template("people/show.html", person=person, outdated=outdated)
+
+
+@bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
+def edit(user_id):
+    """Staff correct a learner's name, phone, DNI, region or community (a name misspelled at a workshop)."""
+    person = learner_for(current_user, user_id)
+    form = LearnerEditForm(person=person, show_dni=current_user.is_admin)
+    if form.validate_on_submit():
+        before = {name: getattr(person, name) for name in form.PROFILE_FIELDS}
+        form.apply_to(person)
+        changed = sorted(name for name, value in before.items() if getattr(person, name) != value)
+        if changed:  # which fields, never their values: the log is not a second copy of her data
+            audit("account.edited", actor=current_user, subject=person, address=request.remote_addr, fields=changed)
+        db.session.commit()
+        flash(_("Datos de %(name)s guardados.", name=person.full_name), "success")
+        if "full_name" in changed:
+            return redirect(url_for(".show", user_id=person.id, renamed=1))
+        return redirect(url_for(".show", user_id=person.id))
+    return render_template("people/edit.html", form=form, person=person)
 
 
 @bp.route("/<int:user_id>/reset", methods=["POST"])
@@ -72,7 +106,6 @@ def reset_pin(user_id):
     secret = one_time_pin()
     person.set_secret(secret, current_app.config["PASSWORD_HASH_METHOD"], one_time=True)
     audit("pin.reset", actor=current_user, subject=person, address=request.remote_addr)
-    db.session.commit()
     return one_time_slip(person, secret, reset=True)
 
 
@@ -128,7 +161,6 @@ def reset_staff(user_id):
     secret = one_time_pin() if person.role == Role.LEARNER else one_time_passphrase()
     person.set_secret(secret, current_app.config["PASSWORD_HASH_METHOD"], one_time=True)
     audit("pin.reset", actor=current_user, subject=person, address=request.remote_addr)
-    db.session.commit()
     return one_time_slip(person, secret, reset=True)
 
 

@@ -11,7 +11,9 @@ from lms.accounts.guards import mark_session_start, public, safe_next, signin_gu
 from lms.accounts.models import Cohort, Role, User, audit, normalise_join_code, utcnow
 from lms.accounts.pins import secret_problem
 from lms.accounts.signin import authenticate, check_current_secret, count_guess, guess_allowed
+from lms.courses.media import human_size
 from lms.extensions import db, limiter
+from lms.privacy.data import export_json
 
 bp = Blueprint("accounts", __name__)
 bp.before_app_request(signin_guard)
@@ -121,7 +123,12 @@ def profile():
         db.session.commit()
         flash(_("Tus datos quedaron guardados."), "success")
         return redirect(url_for("accounts.profile"))
-    return render_template("accounts/profile.html", form=form)
+    return render_template("accounts/profile.html", form=form, export_size=export_size(current_user))
+
+
+def export_size(user: User) -> str:
+    """What «Descargar mis datos» weighs, said before she taps it."""
+    return human_size(len(export_json(user).encode()))
 
 
 @bp.route("/grupo", methods=["GET", "POST"])

@@ -1,9 +1,9 @@
 """Which certificates a person may see and change (docs/architecture.md, «Quién ve qué»)."""
 
 from flask import abort
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 
-from lms.accounts.models import User
+from lms.accounts.models import User, cohort_member
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.courses.models import Course, CourseStatus
 from lms.extensions import db
@@ -32,11 +32,14 @@ def certificate_for_admin(user: User, cert_id: int) -> Certificate:
     return cert
 
 
-def managed_certificates(user: User, course_id: int | None, offset: int, limit: int) -> list[Certificate]:
-    """Certificates whose records `user` sees, newest first, maybe of one course."""
+def managed_certificates(user: User, course_id: int | None, offset: int, limit: int,
+                         learner_id: int | None = None) -> list[Certificate]:
+    """Certificates whose records `user` sees, newest first, maybe of one course or one learner."""
     query = select(Certificate).join(Enrolment).where(record_scope(user))
     if course_id:
         query = query.where(Enrolment.course_id == course_id)
+    if learner_id:
+        query = query.where(Enrolment.user_id == learner_id)
     query = query.order_by(Certificate.created_at.desc(), Certificate.id.desc())
     return list(db.session.scalars(query.offset(offset).limit(limit)))
 
@@ -60,3 +63,19 @@ def course_for_achievement(course_id: int) -> Course:
     if course is None or (course.status != CourseStatus.PUBLISHED and not db.session.scalar(select(awarded))):
         abort(404)
     return course
+
+
+def valid_counts(user: User, course_ids, cohort_ids) -> tuple[dict[int, int], dict[int, int]]:
+    """How many valid certificates `user` would print per course and per cohort (two queries)."""
+    valid = (Certificate.status == CertificateStatus.VALID, record_scope(user))
+    by_course = dict(db.session.execute(
+        select(Enrolment.course_id, func.count(Certificate.id))
+        .join(Certificate, Certificate.enrolment_id == Enrolment.id)
+        .where(*valid, Enrolment.course_id.in_(list(course_ids))).group_by(Enrolment.course_id)).all())
+    by_cohort = dict(db.session.execute(
+        select(cohort_member.c.cohort_id, func.count(Certificate.id))
+        .join(Enrolment, Enrolment.user_id == cohort_member.c.user_id)
+        .join(Certificate, Certificate.enrolment_id == Enrolment.id)
+        .where(*valid, Enrolment.status != "withdrawn", cohort_member.c.cohort_id.in_(list(cohort_ids)))
+        .group_by(cohort_member.c.cohort_id)).all())
+    return by_course, by_cohort

@@ -23,8 +23,10 @@ from lms.certificates.models import (
 )
 from lms.certificates.pdf import CertificateData, normalize_language
 from lms.extensions import db
+from lms.learning.access import next_workshops
 from lms.learning.models import Enrolment
 from lms.learning.progress import MyCourses, my_enrolments
+from lms.workshops.models import start_of_today
 
 PLACEHOLDER_SIGNATORY = "María Reyes"  # the example every fresh install prints until someone is configured
 DEFAULT_SIGNATORIES = [[PLACEHOLDER_SIGNATORY, "Presidenta de la RNM-MAPE"]]
@@ -69,10 +71,13 @@ def certificates_by_enrolment(enrolment_ids: Iterable[int]) -> dict[int, Certifi
     return {cert.enrolment_id: cert for cert in db.session.scalars(query)}  # the newest generation wins
 
 
-def my_courses_for(user) -> MyCourses:
-    """The person's courses with progress and each completed one's current certificate (for «Mis cursos»)."""
+def my_courses_for(user, timezone: str) -> MyCourses:
+    """The person's courses with progress, her next session where one is still missing, and each completed one's
+    current certificate (for «Mis cursos»)."""
     mine = my_enrolments(user)
     mine.certificates = certificates_by_enrolment(e.id for e in mine.completed)
+    if any(mine.progress[e.id].sessions_missing for e in mine.in_progress):
+        mine.next_workshops = next_workshops(user, start_of_today(timezone))
     return mine
 
 

@@ -26,6 +26,7 @@ from lms.certificates.access import (
     certificate_for_admin,
     managed_certificates,
     valid_certificates,
+    valid_counts,
 )
 from lms.certificates.forms import ManualIssueForm, ReasonForm
 from lms.certificates.issuing import (
@@ -38,10 +39,12 @@ from lms.certificates.issuing import (
     roster_csv,
     sign_certificate,
 )
-from lms.certificates.models import Certificate, normalise_code
+from lms.certificates.models import Certificate, CertificateStatus, normalise_code
 from lms.certificates.pdf import format_hours, render_batch, render_certificate
 from lms.courses.access import course_for_edit, courses_of
+from lms.courses.media import human_size
 from lms.extensions import db, db_int, limiter
+from lms.learning.access import in_learner_scope
 from lms.learning.models import Enrolment, EnrolmentStatus
 from lms.learning.progress import complete_in_person
 
@@ -140,25 +143,42 @@ def index():
     page = max(request.args.get("page", 1, type=db_int), 1)
     certs = managed_certificates(current_user, course_id, (page - 1) * PAGE_SIZE, PAGE_SIZE + 1)
     courses, cohorts = courses_of(current_user), cohorts_of(current_user)
+    by_course, by_cohort = valid_counts(current_user, [c.id for c in courses], [c.id for c in cohorts])
     return render_template("certificates/index.html", certificates=certs[:PAGE_SIZE], courses=courses,
-                           cohorts=cohorts, course_id=course_id, page=page, has_more=len(certs) > PAGE_SIZE)
+                           cohorts=cohorts, course_id=course_id, page=page, has_more=len(certs) > PAGE_SIZE,
+                           by_course=by_course, by_cohort=by_cohort, batch_size=batch_size)
+
+
+# Measured on the bundled fonts and a signed QR (tests/test_certificates.py keeps these honest).
+BATCH_PDF_BYTES, PAGE_PDF_BYTES, CSV_ROW_BYTES = 16_000, 3_000, 140
+
+
+def batch_size(count: int, fmt: str) -> str:
+    """What a ceremony file of `count` certificates will weigh, before anyone spends data on it: «≈ 46 KB»."""
+    size = BATCH_PDF_BYTES + PAGE_PDF_BYTES * count if fmt == "pdf" else 120 + CSV_ROW_BYTES * count
+    return "≈ " + human_size(size)
 
 
 @admin_bp.route("/<int:cert_id>")
 def show(cert_id):
     cert = certificate_for(current_user, cert_id, manage=True)
-    return render_template("certificates/show.html", cert=cert, form=ReasonForm(), hours=hours_text(cert))
+    learner = cert.enrolment.user
+    editable = learner.id in in_learner_scope(current_user, [learner.id])
+    return render_template("certificates/show.html", cert=cert, hours=hours_text(cert), learner=learner,
+                           editable=editable)
 
 
-@admin_bp.route("/<int:cert_id>/revoke", methods=["POST"])
+@admin_bp.route("/<int:cert_id>/revoke", methods=["GET", "POST"])
 def revoke(cert_id):
+    """Revoking asks first: what it means, the reason (shown publicly), and a button that says what it does."""
     cert = certificate_for_admin(current_user, cert_id)
     form = ReasonForm()
     if not cert.is_valid:
         flash(_("Este certificado ya no está vigente."), "error")
         return redirect(url_for(".show", cert_id=cert.id))
     if not form.validate_on_submit():
-        return render_template("certificates/show.html", cert=cert, form=form, hours=hours_text(cert)), 400
+        status = 400 if form.is_submitted() else 200
+        return render_template("certificates/revoke.html", cert=cert, form=form, hours=hours_text(cert)), status
     cert.revoke(form.reason.data)
     audit("certificate.revoked", actor=current_user, subject=cert.enrolment.user, address=request.remote_addr,
           certificate_id=cert.id, course_id=cert.enrolment.course_id, reason=form.reason.data)
@@ -167,9 +187,26 @@ def revoke(cert_id):
     return redirect(url_for(".show", cert_id=cert.id))
 
 
+@admin_bp.route("/<int:cert_id>/reinstate", methods=["POST"])
+def reinstate(cert_id):
+    """Undo a revocation made by mistake (admins): valid again, with the same code; verification says so."""
+    cert = certificate_for_admin(current_user, cert_id)
+    if cert.status != CertificateStatus.REVOKED:
+        flash(_("Solo un certificado revocado se puede restituir."), "error")
+        return redirect(url_for(".show", cert_id=cert.id))
+    cert.reinstate()
+    audit("certificate.reinstated", actor=current_user, subject=cert.enrolment.user, address=request.remote_addr,
+          certificate_id=cert.id, course_id=cert.enrolment.course_id)
+    db.session.commit()
+    flash(_("Certificado %(code)s restituido: vuelve a ser válido.", code=cert.display_code), "success")
+    return redirect(url_for(".show", cert_id=cert.id))
+
+
 @admin_bp.route("/<int:cert_id>/reissue", methods=["POST"])
 def reissue(cert_id):
-    cert = certificate_for_admin(current_user, cert_id)
+    """A new certificate with her corrected name: whoever sees the record may do it (the trainer who fixed the name
+    at a workshop hands the right paper); revoking and reinstating stay with the admins."""
+    cert = certificate_for(current_user, cert_id, manage=True)
     try:
         new = reissue_certificate(cert, issued_by=current_user)
     except ReissueError as error:

@@ -29,6 +29,7 @@ from lms.courses.models import (
 from lms.courses.render import render_markdown
 from lms.extensions import db, fold, folded
 from lms.learning.access import current_enrolment, media_for
+from lms.learning.progress import course_outline, sessions_attended
 
 bp = Blueprint("courses", __name__, url_prefix=None)
 
@@ -75,9 +76,12 @@ def catalogue():
 @public
 def course(slug):
     course = course_for_viewer(current_user, slug)
+    enrolment = current_enrolment(current_user, course)
+    outline = course_outline(course, enrolment) if enrolment else None  # her ticks, when she is in it
+    done = outline.progress(course, enrolment.is_completed, sessions_attended(enrolment)) if enrolment else None
     response = current_app.make_response(render_template(
-        "courses/course.html", course=course, questions=question_counts(course),
-        enrolment=current_enrolment(current_user, course), editor=may_edit(current_user, course)))
+        "courses/course.html", course=course, questions=question_counts(course), enrolment=enrolment,
+        editor=may_edit(current_user, course), outline=outline, progress=done))
     if course.sensitive:
         response.headers["Cache-Control"] = "no-store"
     return response

@@ -9,7 +9,7 @@
 """
 
 from flask import abort
-from sqlalchemy import and_, false, or_, select, true
+from sqlalchemy import and_, false, func, or_, select, true
 
 from lms.accounts.access import cohort_members, cohort_scope
 from lms.accounts.models import Cohort, Role, User, cohort_member
@@ -17,6 +17,7 @@ from lms.courses.access import course_scope, may_edit
 from lms.courses.models import Course, CourseStatus, Media, Quiz
 from lms.extensions import db, fold, folded
 from lms.learning.models import Enrolment, EnrolmentStatus
+from lms.workshops.models import Attendance, Workshop
 
 
 def _courses_of(user: User):
@@ -144,3 +145,42 @@ def media_for(user: User, media_id: int) -> Media:
     if not allowed:
         abort(404)
     return media
+
+
+def her_workshops(user: User):
+    """A condition on Workshop: the sessions a learner is expected at — of the courses she is enrolled in (not
+    withdrawn), for everyone or for a cohort she is a member of."""
+    courses = select(Enrolment.course_id).where(Enrolment.user_id == user.id,
+                                                Enrolment.status != EnrolmentStatus.WITHDRAWN)
+    cohorts = select(cohort_member.c.cohort_id).where(cohort_member.c.user_id == user.id)
+    return and_(Workshop.course_id.in_(courses), or_(Workshop.cohort_id.is_(None), Workshop.cohort_id.in_(cohorts)))
+
+
+def upcoming_workshops(user: User, since, limit: int = 50) -> list[Workshop]:
+    """Her sessions from `since` (naive UTC) on, soonest first."""
+    query = (select(Workshop).where(her_workshops(user), Workshop.starts_at >= since)
+             .order_by(Workshop.starts_at, Workshop.id).limit(limit))
+    return list(db.session.scalars(query))
+
+
+def my_attendance(user: User, limit: int = 100) -> list[tuple[Workshop, bool]]:
+    """The sessions where her attendance was taken, newest first, with whether she was there."""
+    query = (select(Workshop, Attendance.present).join(Attendance, Attendance.workshop_id == Workshop.id)
+             .where(Attendance.user_id == user.id).order_by(Workshop.starts_at.desc()).limit(limit))
+    return [(workshop, present) for workshop, present in db.session.execute(query)]
+
+
+def next_workshops(user: User, since) -> dict[int, Workshop]:
+    """{course id: her next session} from `since` on, in one query."""
+    found: dict[int, Workshop] = {}
+    for workshop in upcoming_workshops(user, since):
+        found.setdefault(workshop.course_id, workshop)
+    return found
+
+
+def cohort_courses(user: User, cohort_id: int) -> list[tuple[Course, int]]:
+    """The courses the cohort's learners are in (only those whose records `user` sees), with how many of them."""
+    query = (select(Course, func.count(Enrolment.id)).join(Enrolment, Enrolment.course_id == Course.id)
+             .where(cohort_enrolments(cohort_id), record_scope(user))
+             .group_by(Course.id).order_by(Course.title))
+    return [(course, count) for course, count in db.session.execute(query)]

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from lms.extensions import MAX_ID
 
@@ -38,3 +38,11 @@ class EnrolCohortForm(FlaskForm):
 
 class EnrolInCourseForm(FlaskForm):
     course_id = SelectField(_l("Curso"), coerce=int, validators=[DataRequired(_l("Elige un curso."))])
+
+
+class PaperScoreForm(FlaskForm):
+    """The score of a quiz she took on paper at a workshop, entered by her trainer."""
+
+    score = IntegerField(_l("Nota en papel (de 0 a 100)"),
+                         validators=[InputRequired(_l("Escribe la nota, de 0 a 100.")),
+                                     NumberRange(0, 100, _l("La nota va de 0 a 100."))])

@@ -89,10 +89,16 @@ class LessonCompletion(db.Model):
     lesson: Mapped[Lesson] = relationship()
 
 
+class AttemptSource(StrEnum):
+    ONLINE = "online"
+    PAPER = "paper"  # a trainer entered the score of a quiz taken on paper at a workshop
+
+
 class QuizAttempt(db.Model):
     """A submitted attempt with a snapshot of answers, score and the pass mark in force.
 
     `token` is the form's one-time id: a double-click submits the same token and finds the first attempt.
+    A paper attempt has no answers, only the score the trainer entered (`recorded_by`).
     """
 
     __table_args__ = (UniqueConstraint("enrolment_id", "quiz_id", "number"), UniqueConstraint("token"),
@@ -108,5 +114,21 @@ class QuizAttempt(db.Model):
     pass_mark: Mapped[int]
     passed: Mapped[bool]
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(String(10), default=AttemptSource.ONLINE, server_default="online")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
 
     quiz: Mapped[Quiz] = relationship()
+
+    @property
+    def on_paper(self) -> bool:
+        return self.source == AttemptSource.PAPER
+
+
+class ExtraAttempts(db.Model):
+    """Attempts a trainer granted a learner beyond a quiz's limit (one row per enrolment and quiz)."""
+
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id", ondelete="CASCADE"), primary_key=True)
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quiz.id", ondelete="CASCADE"), primary_key=True)
+    extra: Mapped[int] = mapped_column(default=0)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -6,6 +6,7 @@ and a clash on their unique constraint means "already done", and the enrolment i
 conditional UPDATE that only one request can win.
 """
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 
@@ -17,7 +18,7 @@ from lms.accounts.models import utcnow
 from lms.courses.models import Course, CourseStatus, Lesson, Module, Question, Quiz
 from lms.extensions import db
 from lms.learning import grading
-from lms.learning.models import Enrolment, EnrolmentStatus, LessonCompletion, QuizAttempt
+from lms.learning.models import AttemptSource, Enrolment, EnrolmentStatus, ExtraAttempts, LessonCompletion, QuizAttempt
 from lms.learning.signals import enrolment_completed
 from lms.workshops.models import Attendance, Workshop
 
@@ -53,16 +54,31 @@ class ModuleOutline:
 
 @dataclass(frozen=True)
 class Progress:
+    """Required items done of the total — lessons, quizzes and in-person sessions, as the course asks."""
+
     done: int
     total: int
     completed: bool = False
+    sessions_needed: int = 0
+    sessions_attended: int = 0
 
     @property
     def percent(self) -> int:
-        """Share of required items done, rounded down so 100 means everything."""
+        """Share of required items done, rounded down so 100 means everything (never while a session is missing)."""
+        if self.completed:
+            return 100
         if self.total == 0:
-            return 100 if self.completed else 0
-        return 100 * min(self.done, self.total) // self.total
+            return 0
+        return min(100 * min(self.done, self.total) // self.total, 99)
+
+    @property
+    def sessions_missing(self) -> int:
+        return 0 if self.completed else max(self.sessions_needed - self.sessions_attended, 0)
+
+
+def with_sessions(done: int, total: int, completed: bool, needed: int, attended: int) -> Progress:
+    """Progress counting the in-person sessions the course requires as items too."""
+    return Progress(done + min(attended, needed), total + needed, completed, needed, attended)
 
 
 @dataclass
@@ -93,10 +109,10 @@ class Outline:
             return module.quiz
         return self.neighbours(step)[1]
 
-    def progress(self, course, completed: bool = False) -> Progress:
+    def progress(self, course, completed: bool = False, attended: int = 0) -> Progress:
         required = [s for s in self.steps if (s.kind == "lesson" and course.require_lessons)
                     or (s.kind == "quiz" and course.require_quizzes)]
-        return Progress(sum(s.done for s in required), len(required), completed)
+        return with_sessions(sum(s.done for s in required), len(required), completed, course.min_sessions, attended)
 
 
 def course_outline(course, enrolment: Enrolment | None = None) -> Outline:
@@ -132,13 +148,32 @@ def progress_by_enrolment(enrolments: list[Enrolment]) -> dict[int, Progress]:
     passed = dict(db.session.execute(select(QuizAttempt.enrolment_id, func.count(QuizAttempt.quiz_id.distinct()))
                                      .where(QuizAttempt.enrolment_id.in_(ids), QuizAttempt.passed.is_(True))
                                      .group_by(QuizAttempt.enrolment_id)).all())
+    attended = attendance_counts([e for e in enrolments if e.course.min_sessions])
     result = {}
     for e in enrolments:
-        lessons_on, quizzes_on = e.course.require_lessons, e.course.require_quizzes
-        result[e.id] = Progress(done.get(e.id, 0) * lessons_on + passed.get(e.id, 0) * quizzes_on,
-                                lessons.get(e.course_id, 0) * lessons_on + quizzes.get(e.course_id, 0) * quizzes_on,
-                                e.is_completed)
+        on_l, on_q = e.course.require_lessons, e.course.require_quizzes
+        result[e.id] = with_sessions(done.get(e.id, 0) * on_l + passed.get(e.id, 0) * on_q,
+                                     lessons.get(e.course_id, 0) * on_l + quizzes.get(e.course_id, 0) * on_q,
+                                     e.is_completed, e.course.min_sessions, attended.get((e.user_id, e.course_id), 0))
     return result
+
+
+def attendance_counts(enrolments: list[Enrolment]) -> dict[tuple[int, int], int]:
+    """{(user, course): sessions attended} for these enrolments, in one query (none when the list is empty)."""
+    if not enrolments:
+        return {}
+    query = (select(Attendance.user_id, Workshop.course_id, func.count()).join(Workshop)
+             .where(Attendance.present.is_(True), Attendance.user_id.in_({e.user_id for e in enrolments}),
+                    Workshop.course_id.in_({e.course_id for e in enrolments}))
+             .group_by(Attendance.user_id, Workshop.course_id))
+    return {(user_id, course_id): n for user_id, course_id, n in db.session.execute(query)}
+
+
+def sessions_attended(enrolment: Enrolment) -> int:
+    """How many sessions of her course she attended (a query only when the course asks for sessions)."""
+    if not enrolment.course.min_sessions:
+        return 0
+    return attendance_counts([enrolment]).get((enrolment.user_id, enrolment.course_id), 0)
 
 
 @dataclass
@@ -150,6 +185,7 @@ class MyCourses:
     completed: list[Enrolment]
     progress: dict[int, Progress]
     certificates: dict = field(default_factory=dict)
+    next_workshops: dict = field(default_factory=dict)  # course id -> her next session, where one is missing
 
 
 def my_enrolments(user) -> MyCourses:
@@ -262,8 +298,60 @@ def answer_key(questions: list[Question]) -> list[grading.QuestionKey]:
 
 
 def attempts_used(enrolment: Enrolment, quiz: Quiz) -> int:
+    """Online attempts made (a score entered from paper does not use one up)."""
+    return db.session.scalar(select(func.count()).where(
+        QuizAttempt.enrolment_id == enrolment.id, QuizAttempt.quiz_id == quiz.id,
+        QuizAttempt.source == AttemptSource.ONLINE))
+
+
+def attempts_allowed(enrolment: Enrolment, quiz: Quiz) -> int | None:
+    """The quiz's limit plus what a trainer granted her; None when the quiz has no limit."""
+    if not quiz.max_attempts:
+        return None
+    extra = db.session.scalar(select(ExtraAttempts.extra).where(ExtraAttempts.enrolment_id == enrolment.id,
+                                                                ExtraAttempts.quiz_id == quiz.id)) or 0
+    return quiz.max_attempts + extra
+
+
+def attempts_left(enrolment: Enrolment, quiz: Quiz) -> int | None:
+    allowed = attempts_allowed(enrolment, quiz)
+    return None if allowed is None else max(allowed - attempts_used(enrolment, quiz), 0)
+
+
+def _next_number(enrolment: Enrolment, quiz: Quiz) -> int:
     return db.session.scalar(select(func.coalesce(func.max(QuizAttempt.number), 0)).where(
-        QuizAttempt.enrolment_id == enrolment.id, QuizAttempt.quiz_id == quiz.id))
+        QuizAttempt.enrolment_id == enrolment.id, QuizAttempt.quiz_id == quiz.id)) + 1
+
+
+def grant_attempt(enrolment: Enrolment, quiz: Quiz, by) -> int:
+    """One more attempt for her at this quiz (a trainer's decision); how many extra she now has."""
+    lock(enrolment)
+    row = db.session.get(ExtraAttempts, (enrolment.id, quiz.id))
+    if row is None:
+        row = ExtraAttempts(enrolment_id=enrolment.id, quiz_id=quiz.id, extra=0)
+        db.session.add(row)
+    row.extra, row.granted_by_id = row.extra + 1, by.id
+    db.session.flush()
+    return row.extra
+
+
+def record_paper_score(enrolment: Enrolment, quiz: Quiz, score: int, by) -> QuizAttempt:
+    """A quiz taken on paper at a workshop: its score, marked «en papel», counts like an online attempt."""
+    lock(enrolment)
+    for _try in range(3):
+        attempt = QuizAttempt(enrolment_id=enrolment.id, quiz_id=quiz.id, number=_next_number(enrolment, quiz),
+                              token=uuid.uuid4().hex, answers={}, score=score, pass_mark=quiz.pass_mark,
+                              passed=score >= quiz.pass_mark, source=AttemptSource.PAPER, recorded_by_id=by.id)
+        try:
+            with db.session.begin_nested():
+                db.session.add(attempt)
+        except IntegrityError:
+            continue  # an online attempt took the number meanwhile
+        touch(enrolment)
+        if attempt.passed:
+            check_completion(enrolment)
+        return attempt
+    raise RuntimeError("could not number the paper attempt")
 
 
 def _attempt_with_token(enrolment: Enrolment, token: str) -> QuizAttempt | None:
@@ -281,10 +369,11 @@ def submit_attempt(enrolment: Enrolment, quiz: Quiz, questions: list[Question], 
     for _try in range(3):
         if (existing := _attempt_with_token(enrolment, token)) is not None:
             return existing
-        number = attempts_used(enrolment, quiz) + 1
-        if quiz.max_attempts and number > quiz.max_attempts:
+        left = attempts_left(enrolment, quiz)
+        if left is not None and left < 1:
             raise NoAttemptsLeft
-        attempt = QuizAttempt(enrolment_id=enrolment.id, quiz_id=quiz.id, number=number, token=token,
+        attempt = QuizAttempt(enrolment_id=enrolment.id, quiz_id=quiz.id, number=_next_number(enrolment, quiz),
+                              token=token,
                               answers={str(q): sorted(a) for q, a in answers.items()}, score=result.score,
                               pass_mark=quiz.pass_mark, passed=result.passed)
         try:

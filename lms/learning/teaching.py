@@ -1,20 +1,21 @@
 """Trainers' pages: their courses' learners and progress; enrol one learner, a cohort or a CSV; unenrol."""
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import contains_eager, joinedload
+from wtforms.fields.choices import SelectChoice
 
 from lms.accounts.access import cohort_for, cohorts_of
 from lms.accounts.guards import STAFF, require_roles
-from lms.accounts.models import AccountClash, Cohort, User, audit
+from lms.accounts.models import AccountClash, Cohort, OneTimeSheet, User, audit
 from lms.courses.access import course_for_edit, courses_of
 from lms.courses.models import Course, Module, Quiz
 from lms.extensions import db, db_int
 from lms.learning import enrolling, progress
-from lms.learning.access import cohort_enrolments, enrolment_in, find_learners, learner_for
-from lms.learning.forms import CsvForm, EnrolCohortForm, EnrolLearnerForm
+from lms.learning.access import cohort_enrolments, enrolment_in, find_learners, learner_for, quiz_of
+from lms.learning.forms import CsvForm, EnrolCohortForm, EnrolLearnerForm, PaperScoreForm
 from lms.learning.models import Enrolment, EnrolmentMethod, EnrolmentStatus, LessonCompletion, QuizAttempt
 from lms.workshops.models import Attendance, Workshop
 
@@ -64,7 +65,7 @@ def course(course_id):
     enrolments, progress_of, best = learner_rows(course, cohort)
     cohorts = cohorts_of(current_user)
     form = EnrolCohortForm()
-    form.cohort_id.choices = [(c.id, c.name) for c in cohorts]
+    form.cohort_id.choices = [SelectChoice(c.id, c.name) for c in cohorts]
     return render_template("learning/teaching_course.html", course=course, enrolments=enrolments,
                            progress_of=progress_of, best=best, quizzes=course_quizzes(course), cohorts=cohorts,
                            cohort_id=cohort_id, cohort_form=form)
@@ -82,9 +83,47 @@ def learner(course_id, user_id):
     attended = db.session.scalar(select(func.count()).select_from(Attendance).join(Workshop).where(
         Attendance.user_id == user_id, Attendance.present.is_(True), Workshop.course_id == course.id))
     quiz_titles = {s.id: s.title for s in outline.steps if s.kind == "quiz"}
+    quizzes = [(quiz, progress.attempts_left(enrolment, quiz)) for quiz in course_quizzes(course)]
     return render_template("learning/teaching_learner.html", course=course, enrolment=enrolment, outline=outline,
                            done_at=done_at, attempts=attempts, attended=attended, quiz_titles=quiz_titles,
-                           progress=outline.progress(course, enrolment.is_completed))
+                           progress=outline.progress(course, enrolment.is_completed, attended), quizzes=quizzes,
+                           paper_form=PaperScoreForm())
+
+
+def _learner_and_quiz(course_id: int, user_id: int, quiz_id: int):
+    course = course_for_edit(current_user, course_id)
+    enrolment = enrolment_in(course, user_id)
+    return course, enrolment, quiz_of(course, quiz_id)
+
+
+@bp.route("/<int:course_id>/participantes/<int:user_id>/evaluacion/<int:quiz_id>/intento-extra", methods=["POST"])
+def grant_attempt(course_id, user_id, quiz_id):
+    """One more attempt for her at a quiz with a limit (she had a bad day; the trainer decides)."""
+    course, enrolment, quiz = _learner_and_quiz(course_id, user_id, quiz_id)
+    extra = progress.grant_attempt(enrolment, quiz, current_user)
+    audit("quiz.attempt_granted", actor=current_user, subject=enrolment.user, address=request.remote_addr,
+          course=course.id, quiz=quiz.id, extra=extra)
+    db.session.commit()
+    flash(_("%(name)s tiene un intento más en «%(quiz)s».", name=enrolment.user.full_name, quiz=quiz.title),
+          "success")
+    return redirect(url_for(".learner", course_id=course.id, user_id=user_id))
+
+
+@bp.route("/<int:course_id>/participantes/<int:user_id>/evaluacion/<int:quiz_id>/papel", methods=["POST"])
+def paper_score(course_id, user_id, quiz_id):
+    """The score of a quiz she took on paper: it counts like an online attempt, marked «en papel»."""
+    course, enrolment, quiz = _learner_and_quiz(course_id, user_id, quiz_id)
+    form = PaperScoreForm()
+    if not form.validate_on_submit():
+        for error in form.score.errors:
+            flash(error, "error")
+        return redirect(url_for(".learner", course_id=course.id, user_id=user_id))
+    attempt = progress.record_paper_score(enrolment, quiz, form.score.data, current_user)
+    audit("quiz.paper_score", actor=current_user, subject=enrolment.user, address=request.remote_addr,
+          course=course.id, quiz=quiz.id, score=attempt.score, passed=attempt.passed)
+    db.session.commit()
+    flash(_("Nota en papel guardada: %(score)d %% en «%(quiz)s».", score=attempt.score, quiz=quiz.title), "success")
+    return redirect(url_for(".learner", course_id=course.id, user_id=user_id))
 
 
 @bp.route("/<int:course_id>/inscribir")
@@ -96,7 +135,10 @@ def find_learner(course_id):
     enrolled = set(db.session.scalars(select(Enrolment.user_id).where(
         Enrolment.course_id == course.id, Enrolment.user_id.in_([p.id for p in people]),
         Enrolment.status != EnrolmentStatus.WITHDRAWN)))
-    return render_template("learning/teaching_find.html", course=course, people=people, q=q, enrolled=enrolled)
+    form = EnrolCohortForm()
+    form.cohort_id.choices = [SelectChoice(c.id, c.name) for c in cohorts_of(current_user)]
+    return render_template("learning/teaching_find.html", course=course, people=people, q=q, enrolled=enrolled,
+                           cohort_form=form)
 
 
 @bp.route("/<int:course_id>/inscribir", methods=["POST"])
@@ -118,7 +160,7 @@ def enrol_learner(course_id):
 def enrol_cohort(course_id):
     course = course_for_edit(current_user, course_id)
     form = EnrolCohortForm()
-    form.cohort_id.choices = [(c.id, c.name) for c in cohorts_of(current_user)]
+    form.cohort_id.choices = [SelectChoice(c.id, c.name) for c in cohorts_of(current_user)]
     if not form.validate_on_submit():
         abort(400)
     cohort = cohort_for(current_user, form.cohort_id.data)
@@ -144,11 +186,13 @@ def upload(course_id):
                 flash(_("Alguien guardó al mismo tiempo una cuenta con el mismo DNI o celular. No se guardó nada: "
                         "vuelve a subir el archivo para ver qué fila lo tiene."), "error")
                 return render_template("learning/csv_upload.html", form=CsvForm(), course=course, problems=[])
-            page = render_template("learning/csv_sheet.html", course=course, result=result)
+            sheet = OneTimeSheet.keep(current_user, {
+                "kind": "csv", "course_id": course.id, "course_title": course.title,
+                "created": [{"name": u.full_name, "username": u.username, "secret": pin} for u, pin in result.created],
+                "existing": [{"name": u.full_name, "username": u.username} for u in result.existing]},
+                current_app.config["SECRET_KEY"])
             db.session.commit()
-            response = make_response(page)
-            response.headers["Cache-Control"] = "no-store"
-            return response
+            return redirect(url_for("people.sheet", sheet_id=sheet.id))
     return render_template("learning/csv_upload.html", form=form, course=course, problems=problems)
 
 

@@ -10,14 +10,22 @@ from sqlalchemy import select
 
 from lms.accounts.models import audit
 from lms.accounts.signin import count_guess, guess_allowed
-from lms.certificates.issuing import my_courses_for
+from lms.certificates.issuing import certificates_by_enrolment, my_courses_for
 from lms.courses.models import Lesson
 from lms.extensions import db, db_ids
 from lms.learning import enrolling, grading, progress
-from lms.learning.access import course_for_learner, enrolment_for, quiz_of
+from lms.learning.access import (
+    course_for_learner,
+    enrolment_for,
+    my_attendance,
+    next_workshops,
+    quiz_of,
+    upcoming_workshops,
+)
 from lms.learning.forms import KeyForm
 from lms.learning.models import EnrolmentMethod, QuizAttempt
 from lms.learning.progress import NoAttemptsLeft, Step, course_outline
+from lms.workshops.models import start_of_today
 
 bp = Blueprint("learning", __name__, url_prefix=None)
 TOKEN_RE = re.compile(r"[0-9a-f]{32}")
@@ -47,7 +55,16 @@ def step_url(course, step: Step) -> str:
 
 @bp.route("/mis-cursos")
 def my_courses():
-    return render_template("learning/my_courses.html", my=my_courses_for(current_user))
+    mine = my_courses_for(current_user, current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return render_template("learning/my_courses.html", my=mine)
+
+
+@bp.route("/mis-talleres")
+def my_workshops():
+    """Her coming in-person sessions (when, where, for which course) and the sessions where she was counted."""
+    since = start_of_today(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return render_template("learning/my_workshops.html", upcoming=upcoming_workshops(current_user, since),
+                           attended=my_attendance(current_user))
 
 
 @bp.route("/aprender/<slug>/inscribirme", methods=["POST"])
@@ -107,7 +124,9 @@ def lesson(slug, lesson_slug):
     progress.touch(enrolment, always=False)
     page = render_template("learning/lesson.html", course=course, enrolment=enrolment, outline=outline, step=step,
                            lesson=db.session.get(Lesson, step.id), previous=previous, following=following,
-                           progress=outline.progress(course, enrolment.is_completed))
+                           progress=outline.progress(course, enrolment.is_completed,
+                                                     progress.sessions_attended(enrolment)),
+                           next_workshop=_next_workshop(course, enrolment))
     db.session.commit()
     return page
 
@@ -124,16 +143,32 @@ def complete(slug, lesson_slug):
     progress.complete_lesson(enrolment, lesson_id)
     db.session.commit()
     if enrolment.is_completed and not was_completed:
-        flash(_("¡Felicidades! Completaste el curso «%(title)s».", title=course.title), "success")
-        return redirect(url_for(".my_courses"))
+        return redirect(url_for(".completed", slug=slug))
     outline = course_outline(course, enrolment)
     step = outline.after_lesson(outline.lesson(lesson_slug)) or outline.first_unfinished()
     return redirect(step_url(course, step) if step else url_for(".my_courses"))
 
 
+@bp.route("/aprender/<slug>/completado")
+def completed(slug):
+    """The course is done: say so, and hand her the certificate she just earned (with what it weighs)."""
+    course = studied_course(slug)
+    enrolment = enrolment_for(current_user, course)
+    if not enrolment.is_completed:
+        return redirect(url_for(".resume", slug=slug))
+    return render_template("learning/completed.html", course=course, enrolment=enrolment,
+                           enrolment_certificates=certificates_by_enrolment([enrolment.id]))
+
+
+def _next_workshop(course, enrolment):
+    """Her next session of this course, when the course asks for sessions she has not attended yet."""
+    if not course.min_sessions or enrolment.is_completed:
+        return None
+    return next_workshops(current_user, start_of_today(current_app.config["BABEL_DEFAULT_TIMEZONE"])).get(course.id)
+
+
 def _quiz_page(course, enrolment, quiz, questions, token=None, answers=None, status=200):
-    used = progress.attempts_used(enrolment, quiz)
-    left = None if not quiz.max_attempts else max(quiz.max_attempts - used, 0)
+    used, left = progress.attempts_used(enrolment, quiz), progress.attempts_left(enrolment, quiz)
     return render_template("learning/quiz.html", course=course, quiz=quiz, questions=questions, used=used,
                            left=left, token=token or uuid.uuid4().hex, answers=answers or {}), status
 
@@ -186,11 +221,15 @@ def result(slug, quiz_id, number):
     outline = course_outline(course, enrolment)
     here = next(s for s in outline.steps if s.kind == "quiz" and s.id == quiz.id)
     following = outline.neighbours(here)[1] or outline.first_unfinished()
-    questions, used = progress.quiz_questions(quiz), progress.attempts_used(enrolment, quiz)
+    if following is not None and following.kind == "quiz" and following.id == quiz.id:
+        following = None  # «continuar» never leads back to the quiz she just took
+    module = next(m for m in outline.modules if m.id == here.module_id)
+    questions, left = progress.quiz_questions(quiz), progress.attempts_left(enrolment, quiz)
     # Marked against the questions as they are now; the score shown is the one stored with the attempt.
     review = grading.grade(progress.answer_key(questions), {int(k): v for k, v in attempt.answers.items()},
                            attempt.pass_mark)
     return render_template("learning/result.html", course=course, enrolment=enrolment, quiz=quiz, attempt=attempt,
-                           questions=questions, following=following, review=review,
+                           questions=questions, following=following, review=review, left=left,
                            marks={r.question_id: r for r in review.per_question},
-                           can_retry=not quiz.max_attempts or used < quiz.max_attempts)
+                           first_lesson=module.lessons[0] if module.lessons else None,
+                           can_retry=left is None or left > 0)

@@ -1,5 +1,6 @@
 """All of a person's data, and erasing a learner's identity: each package hands its own rows and erases its own."""
 
+import json
 from datetime import UTC, datetime
 
 from lms.accounts import privacy as accounts
@@ -15,6 +16,11 @@ def personal_data(user: User) -> dict:
     for package in (accounts, learning, workshops, certificates):
         data |= package.rows(user)
     return data
+
+
+def export_json(user: User) -> str:
+    """Her data as the JSON file she downloads."""
+    return json.dumps(personal_data(user), ensure_ascii=False, indent=1)
 
 
 def anonymise(user: User) -> None:

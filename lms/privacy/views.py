@@ -1,6 +1,5 @@
 """Personal data: a person downloads hers; an admin anonymises a learner on request (Ley 29733)."""
 
-import json
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,7 +12,7 @@ from wtforms.validators import DataRequired, ValidationError
 from lms.accounts.forms import lower_strip
 from lms.accounts.models import Role, User, audit
 from lms.extensions import db
-from lms.privacy.data import anonymise, personal_data
+from lms.privacy.data import anonymise, export_json
 
 bp = Blueprint("privacy", __name__)
 EXPORT_FILENAME = "mis-datos-rnm-mape.json"
@@ -47,7 +46,7 @@ def learner_to_anonymise(actor: User, user_id: int) -> User:
 @bp.route("/perfil/mis-datos.json")
 def export():
     person = current_user._get_current_object()
-    body = json.dumps(personal_data(person), ensure_ascii=False, indent=1)
+    body = export_json(person)
     audit("privacy.exported", actor=person, subject=person, address=request.remote_addr)
     db.session.commit()
     response = current_app.response_class(body, mimetype="application/json")

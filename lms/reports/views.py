@@ -9,12 +9,13 @@ from flask_login import current_user
 from lms.accounts.access import cohort_for, cohorts_of, require_admin
 from lms.accounts.guards import STAFF, require_roles
 from lms.accounts.models import REGIONS, Cohort, User, audit, utcnow
+from lms.courses.media import human_size
 from lms.courses.models import Course
 from lms.extensions import db, db_int
 from lms.learning.access import record_scope, sees_records_of
 from lms.reports import network as figures
 from lms.reports import queries, tables
-from lms.reports.exports import DONE_MARK, EXPORTERS, Table
+from lms.reports.exports import DONE_MARK, EXPORTERS, Table, estimated_size
 
 bp = Blueprint("reports", __name__, url_prefix="/manage/reports")
 bp.before_request(require_roles(*STAFF))
@@ -59,6 +60,11 @@ def export_response(table: Table, fmt: str, report: str, **scope) -> Response:
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.app_template_filter("export_size")
+def export_size(table: Table, fmt: str) -> str:
+    return human_size(estimated_size(table, fmt))
 
 
 @bp.app_template_filter("report_cell")

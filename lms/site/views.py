@@ -65,7 +65,15 @@ def dashboard():
                 Role.TRAINER: "site/home_trainer.html"}
     if current_user.role in template:
         return render_template(template[current_user.role])
-    return render_template("site/home_learner.html", my=my_courses_for(current_user))
+    mine = my_courses_for(current_user, current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return render_template("site/home_learner.html", my=mine)
+
+
+@bp.route("/idioma")
+@public
+def language_page():
+    """Every language in its own name, as big buttons; the header's globe leads here from any page."""
+    return render_template("site/language.html", next=safe_next(request.args.get("next"), url_for("site.index")))
 
 
 @bp.route("/idioma", methods=["POST"])
@@ -186,13 +194,31 @@ def present(attributes: dict) -> dict:
     return {key: value for key, value in attributes.items() if value not in (None, False, "")}
 
 
+LEARNER_MENU = (("learning.my_courses", _l("Mis cursos")), ("learning.my_workshops", _l("Talleres")),
+                ("courses.catalogue", _l("Catálogo")), ("accounts.profile", _l("Perfil")))
+STAFF_MENU = (("site.dashboard", _l("Inicio")), ("people.index", _l("Participantes")),
+              ("cohorts.index", _l("Grupos")), ("workshops.index", _l("Talleres")),
+              ("authoring.index", _l("Editar cursos")), ("reports.index", _l("Reportes")))
+
+
+def learner_menu(_user):
+    return LEARNER_MENU
+
+
+def staff_menu(user):
+    """One word, one place: «Editar cursos» is authoring, «Catálogo» (footer) is what learners see."""
+    admin = (("admin.people", _l("Cuentas")),) if user.is_admin else ()
+    return STAFF_MENU + admin + (("accounts.profile", _l("Perfil")),)
+
+
 @bp.app_context_processor
 def layout_context():
     from flask_babel import get_locale
 
     names = {"es": "Español", "en": "English"}
     languages = [(code, names.get(code, code)) for code in current_app.config["LANGUAGES"]]
-    return {"current_locale": str(get_locale() or "es"), "languages": languages, "static_url": static_url}
+    return {"current_locale": str(get_locale() or "es"), "languages": languages, "static_url": static_url,
+            "learner_menu": learner_menu, "staff_menu": staff_menu}
 
 
 OFFLINE_FILES = ("css/site.css", "js/verify.js", "icons/favicon.svg")  # what the offline pages use

@@ -11,6 +11,13 @@ from lms.courses.models import Course, Module
 from lms.extensions import db
 
 
+def start_of_today(timezone: str) -> datetime:
+    """Local midnight as naive UTC: today's sessions still count as upcoming."""
+    zone = ZoneInfo(timezone)
+    midnight = datetime.combine(datetime.now(zone).date(), time(0), tzinfo=zone)
+    return midnight.astimezone(UTC).replace(tzinfo=None)
+
+
 class Workshop(db.Model):
     """One in-person session of a course, held at a place and time, maybe for one cohort."""
 

@@ -1,7 +1,7 @@
 """Trainers' in-person sessions: list, create and edit them, take attendance, import it, print a sheet."""
 
 import unicodedata
-from datetime import UTC, datetime, time
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -26,7 +26,7 @@ from lms.workshops.attendance import (
     workshops_of,
 )
 from lms.workshops.forms import AttendanceForm, AttendanceImportForm, WorkshopForm
-from lms.workshops.models import Attendance, Workshop
+from lms.workshops.models import Attendance, Workshop, start_of_today
 
 bp = Blueprint("workshops", __name__, url_prefix="/manage/workshops")
 bp.before_request(require_roles(*STAFF))
@@ -55,17 +55,10 @@ def _timezone() -> str:
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
 
-def _start_of_today() -> datetime:
-    """Local midnight as naive UTC: today's sessions still count as upcoming."""
-    zone = ZoneInfo(_timezone())
-    midnight = datetime.combine(datetime.now(zone).date(), time(0), tzinfo=zone)
-    return midnight.astimezone(UTC).replace(tzinfo=None)
-
-
 @bp.route("/")
 def index():
     page = max(request.args.get("page", 1, type=db_int), 1)
-    since = _start_of_today()
+    since = start_of_today(_timezone())
     upcoming = workshops_of(current_user, True, since, UPCOMING_LIMIT) if page == 1 else []
     past = workshops_of(current_user, False, since, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
     return render_template("workshops/index.html", upcoming=upcoming, past=past[:PAGE_SIZE], page=page,
