@@ -17,6 +17,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -186,6 +187,12 @@ def _fingerprint(static_folder: str, filename: str) -> str:
 def static_url(filename: str) -> str:
     """URL of a static file with its content hash, so browsers may cache it for a year."""
     return url_for("static", filename=filename, v=_fingerprint(current_app.static_folder, filename))
+
+
+@bp.app_template_filter("when")
+def when(moment) -> str:
+    """A session's day and time as people say it, in the page's language: «viernes 4 de diciembre, 17:00»."""
+    return format_datetime(moment, _("EEEE d 'de' MMMM, HH:mm"))
 
 
 @bp.app_template_filter("present")
