@@ -48,9 +48,10 @@ def test_a_valid_code_shows_name_course_hours_date_and_issuer(client, cert):
     response = client.get(f"/verify/{cert.code}")
     text = main_text(response)
     assert response.status_code == 200
-    for expected in ("Certificado válido", NAME, "Derechos de las mujeres mineras", "6 horas",
+    for expected in ("VÁLIDO", NAME, "Derechos de las mujeres mineras", "6 horas",
                      "28 de noviembre de 2026", "Red Nacional de Mujeres", cert.display):
         assert expected in text
+    assert 'id="verdict" class="state state-valid" aria-label="Certificado válido"' in body(response)
 
 
 def test_verification_reveals_nothing_else_about_her(client, cert):
