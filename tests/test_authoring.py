@@ -12,8 +12,9 @@ from lms.accounts.models import AuditEvent
 from lms.courses.models import Course, Lesson, Module, Question, Quiz, Theme, ensure_starter_themes
 from lms.extensions import db
 from lms.learning.models import Enrolment, LessonCompletion
+from tests.conftest import audio_sample
 
-MP3 = b"ID3\x03\x00\x00\x00\x00\x00\x0f" + b"\x00" * 4000
+MP3 = audio_sample("tone.mp3")
 
 
 @pytest.fixture(autouse=True)

@@ -33,7 +33,8 @@ from lms.learning.access import current_enrolment, media_for
 bp = Blueprint("courses", __name__, url_prefix=None)
 
 # Served inline only when a browser can do nothing but show or play them.
-INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "audio/mpeg", "audio/ogg", "audio/mp4"}
+INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "audio/mpeg", "audio/ogg", "audio/mp4",
+                "audio/webm"}
 LOCKED_CSP = "default-src 'none'; sandbox"
 
 
