@@ -110,7 +110,7 @@ def test_a_trainer_builds_previews_and_publishes_a_course_through_the_pages(app,
     lesson_page = text(web.get(f"{base}/preview/lessons/{helmet}"))
     assert "Vista previa" in lesson_page and "<strong>siempre</strong>" in lesson_page
     assert re.search(r"Imagen · \d+ KB", lesson_page)
-    assert re.search(r"Audio · \d+ KB", text(web.get(f"{base}/preview/lessons/{song}")))
+    assert re.search(r"Escuchar · \d+ KB", text(web.get(f"{base}/preview/lessons/{song}")))
     assert "Verdadero" in text(web.get(f"{base}/preview/quizzes/{quiz_id}"))
 
     published = publish(web, course_id)

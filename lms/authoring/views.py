@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.access import require_admin
 from lms.accounts.guards import STAFF, require_roles
-from lms.accounts.models import audit
+from lms.accounts.models import LANGUAGE_NAMES, audit
 from lms.authoring.forms import CourseForm, ModuleForm, ThemeForm, free_slug, slugify
 from lms.courses.access import course_for_edit, course_scope, courses_of
 from lms.courses.media import MediaError, store_upload
@@ -30,6 +30,7 @@ from lms.courses.models import (
     lessons_to_review,
     local_today,
 )
+from lms.courses.variants import reading_of
 from lms.extensions import db
 from lms.learning.models import Enrolment, LessonCompletion
 
@@ -280,6 +281,12 @@ def preview(course_id):
     return render_template("authoring/preview.html", course=course)
 
 
+def preview_language(course: Course) -> str:
+    """The language a staff member previews a lesson in (?idioma=qu): a content language, else the course's."""
+    language = request.args.get("idioma", "")
+    return language if language in LANGUAGE_NAMES else course.language
+
+
 @bp.route("/<int:course_id>/preview/lessons/<int:lesson_id>")
 def preview_lesson(course_id, lesson_id):
     course = course_for_edit(current_user, course_id)
@@ -287,6 +294,7 @@ def preview_lesson(course_id, lesson_id):
     lessons = course.lessons()
     at = lessons.index(lesson)
     return render_template("authoring/preview_lesson.html", course=course, lesson=lesson,
+                           reading=reading_of(lesson, preview_language(course)),
                            previous=lessons[at - 1] if at else None, next=lessons[at + 1:at + 2])
 
 

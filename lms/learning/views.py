@@ -12,6 +12,7 @@ from lms.accounts.models import audit
 from lms.accounts.signin import count_guess, guess_allowed
 from lms.certificates.issuing import my_courses_for
 from lms.courses.models import Lesson
+from lms.courses.variants import question_recordings, reading_of
 from lms.extensions import db, db_ids
 from lms.learning import enrolling, grading, progress
 from lms.learning.access import course_for_learner, enrolment_for, quiz_of
@@ -105,9 +106,10 @@ def lesson(slug, lesson_slug):
     step = outline.lesson(lesson_slug) or abort(404)
     previous, following = outline.neighbours(step)
     progress.touch(enrolment, always=False)
+    lesson = db.session.get(Lesson, step.id)
     page = render_template("learning/lesson.html", course=course, enrolment=enrolment, outline=outline, step=step,
-                           lesson=db.session.get(Lesson, step.id), previous=previous, following=following,
-                           progress=outline.progress(course, enrolment.is_completed))
+                           lesson=lesson, reading=reading_of(lesson, current_user.language), previous=previous,
+                           following=following, progress=outline.progress(course, enrolment.is_completed))
     db.session.commit()
     return page
 
@@ -134,8 +136,10 @@ def complete(slug, lesson_slug):
 def _quiz_page(course, enrolment, quiz, questions, token=None, answers=None, status=200):
     used = progress.attempts_used(enrolment, quiz)
     left = None if not quiz.max_attempts else max(quiz.max_attempts - used, 0)
+    recordings = question_recordings([q.id for q in questions], current_user.language, course.language)
     return render_template("learning/quiz.html", course=course, quiz=quiz, questions=questions, used=used,
-                           left=left, token=token or uuid.uuid4().hex, answers=answers or {}), status
+                           left=left, token=token or uuid.uuid4().hex, answers=answers or {},
+                           recordings=recordings), status
 
 
 @bp.route("/aprender/<slug>/evaluacion/<int:quiz_id>")
