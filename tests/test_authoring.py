@@ -330,7 +330,7 @@ def authoring_urls(app, course, question_id, media_id):
     """Every authoring URL that names a course, filled with `course`'s ids."""
     values = {"course_id": course.id, "module_id": course.module_ids[0], "lesson_id": course.lesson_ids[0],
               "quiz_id": course.quiz_ids[0], "question_id": question_id, "media_id": media_id, "kind": "lesson",
-              "item_id": course.lesson_ids[0]}
+              "item_id": course.lesson_ids[0], "language": "qu"}
     urls = []
     with app.test_request_context():
         from flask import url_for

@@ -110,7 +110,8 @@ def test_audio_and_pdf_are_attached_shown_with_sizes_and_removed(app, lesson):
     assert upload(lesson.web, lesson.files, "audio", MP3, "leccion.mp3").headers["Location"].startswith(lesson.edit)
     upload(lesson.web, lesson.files, "attachment", PDF, "guia.pdf")
     page = lesson.web.get(lesson.edit).get_data(as_text=True)
-    assert re.search(r"leccion\.mp3 <span class=\"muted\">· Audio · 8 KB", page)
+    assert re.search(r"Español</strong> <span class=\"muted\">\(idioma del curso\)</span>:\s+leccion\.mp3 "
+                     r"<span class=\"muted\">· 0:02 · Audio · 8 KB", page)
     assert "guia.pdf" in page and "PDF · 1 KB" in page
     with app.app_context():
         db_lesson = db.session.get(Lesson, lesson.id)

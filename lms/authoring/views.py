@@ -3,7 +3,7 @@
 Lessons, their files, quizzes and questions are in content.py, on the same blueprint.
 """
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -36,6 +36,33 @@ from lms.learning.models import Enrolment, LessonCompletion
 
 bp = Blueprint("authoring", __name__, url_prefix="/manage/courses")
 bp.before_request(require_roles(*STAFF))
+# The pages with «Grabar audio» (lms/static/js/record.js); every other page of the site denies the microphone.
+RECORDING_PAGES = {"authoring.edit_lesson", "authoring.add_file", "authoring.edit_question",
+                   "authoring.add_question_audio"}
+
+
+@bp.after_request
+def allow_the_microphone_where_she_records(response):
+    if request.endpoint in RECORDING_PAGES:
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(self), geolocation=()"
+    return response
+
+
+def wants_json() -> bool:
+    """The recorder's upload (record.js) asks for JSON; a plain form gets pages."""
+    return request.accept_mimetypes.best == "application/json"
+
+
+def uploaded(url: str):
+    """After an upload: back to the page (record.js goes there itself)."""
+    return jsonify(redirect=url) if wants_json() else redirect(url)
+
+
+def refused_upload(form):
+    """For the recorder, why its upload was refused (the form's messages), as JSON; None for a plain form."""
+    if not wants_json():
+        return None
+    return jsonify(error=" ".join(error for errors in form.errors.values() for error in errors)), 422
 
 
 def part_of(course: Course, model, item_id: int):
@@ -304,4 +331,4 @@ def preview_quiz(course_id, quiz_id):
     return render_template("authoring/preview_quiz.html", course=course, quiz=part_of(course, Quiz, quiz_id))
 
 
-from lms.authoring import content  # noqa: E402,F401 - its routes live on the same blueprint
+from lms.authoring import content, variants  # noqa: E402,F401 - their routes live on the same blueprint

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from lms.courses.models import Lesson, LessonVariant, Media, QuestionAudio
+from lms.courses.models import Lesson, LessonVariant, Media, Question, QuestionAudio
 from lms.extensions import db
 
 
@@ -60,3 +60,49 @@ def question_recordings(question_ids: list[int], language: str, own: str) -> dic
         if question_id not in found or recorded_in == language:
             found[question_id] = (media, recorded_in)
     return found
+
+
+# ---- writing them (staff, from the editor or the importer; the caller commits) -----------------------------------
+
+def _variant(lesson: Lesson, language: str) -> LessonVariant:
+    variant = lesson.variant(language)
+    if variant is None:
+        variant = LessonVariant(language=language)
+        lesson.variants.append(variant)
+    return variant
+
+
+def _drop_if_empty(lesson: Lesson, variant: LessonVariant) -> None:
+    if not variant.has_text and variant.audio_id is None and variant.audio is None:
+        lesson.variants.remove(variant)
+
+
+def set_recording(lesson: Lesson, language: str, media: Media | None) -> None:
+    """The lesson read aloud in `language` (None: no recording): its own audio in the course's language, else its
+    variant's (created for the recording alone if the lesson has no text in that language)."""
+    if language == lesson.course.language:
+        lesson.audio = media
+        return
+    variant = _variant(lesson, language) if media is not None else lesson.variant(language)
+    if variant is not None:
+        variant.audio = media
+        variant.audio_id = media.id if media is not None else None
+        _drop_if_empty(lesson, variant)
+
+
+def set_text(lesson: Lesson, language: str, title: str, body: str) -> None:
+    """The lesson's text in another language ("" and "": none, the recording stays)."""
+    variant = _variant(lesson, language)
+    variant.title, variant.body = title, body
+    _drop_if_empty(lesson, variant)
+
+
+def set_question_recording(question: Question, language: str, media: Media | None) -> None:
+    """The question read aloud in `language` (None: no recording)."""
+    existing = next((r for r in question.recordings if r.language == language), None)
+    if media is None and existing is not None:
+        question.recordings.remove(existing)
+    elif media is not None and existing is not None:
+        existing.media = media
+    elif media is not None:
+        question.recordings.append(QuestionAudio(language=language, media=media))

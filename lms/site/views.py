@@ -138,7 +138,9 @@ def security_headers(response):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers.setdefault("Referrer-Policy", "same-origin")  # a view may be stricter (verification)
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    # No page may use the camera, the microphone or the location; only the editor's recording pages allow the
+    # microphone, for this site (lms/authoring/views.py, RECORDING_PAGES).
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if current_app.config["PUBLIC_BASE_URL"].startswith("https://"):
         response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
     # Read the session, not current_user: after the view's commit the user row is expired and asking
