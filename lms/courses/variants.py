@@ -67,7 +67,7 @@ def question_recordings(question_ids: list[int], language: str, own: str) -> dic
 def _variant(lesson: Lesson, language: str) -> LessonVariant:
     variant = lesson.variant(language)
     if variant is None:
-        variant = LessonVariant(language=language)
+        variant = LessonVariant(language=language, title="", body="")
         lesson.variants.append(variant)
     return variant
 
