@@ -206,7 +206,12 @@ def test_a_trainer_records_a_question_in_quechua(world):
 def test_only_the_recording_pages_may_use_the_microphone(world):
     web = world.trainer_client
     lesson_edit = f"/manage/courses/{world.course.id}/lessons/{world.ids.first}/edit"
-    assert web.get(lesson_edit).headers["Permissions-Policy"] == "camera=(), microphone=(self), geolocation=()"
+    editor = web.get(lesson_edit)
+    assert editor.headers["Permissions-Policy"] == "camera=(), microphone=(self), geolocation=()"
+    assert "media-src 'self' blob:" in editor.headers["Content-Security-Policy"], "to play back before uploading"
+    assert "script-src 'self';" in editor.headers["Content-Security-Policy"]
     for client, url in ((web, f"/manage/courses/{world.course.id}"), (web, "/inicio"),
                         (world.clients["qu"], lesson_url(world)), (web, "/login")):
-        assert client.get(url).headers["Permissions-Policy"] == "camera=(), microphone=(), geolocation=()", url
+        response = client.get(url)
+        assert response.headers["Permissions-Policy"] == "camera=(), microphone=(), geolocation=()", url
+        assert "blob:" not in response.headers["Content-Security-Policy"], url

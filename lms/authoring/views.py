@@ -3,7 +3,7 @@
 Lessons, their files, quizzes and questions are in content.py, on the same blueprint.
 """
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -41,11 +41,10 @@ RECORDING_PAGES = {"authoring.edit_lesson", "authoring.add_file", "authoring.edi
                    "authoring.add_question_audio"}
 
 
-@bp.after_request
-def allow_the_microphone_where_she_records(response):
-    if request.endpoint in RECORDING_PAGES:
-        response.headers["Permissions-Policy"] = "camera=(), microphone=(self), geolocation=()"
-    return response
+@bp.before_request
+def allow_the_microphone_where_she_records():
+    """lms.site.views.security_headers then allows the microphone (and playing back a blob:) on this page only."""
+    g.records_audio = request.endpoint in RECORDING_PAGES
 
 
 def wants_json() -> bool:
