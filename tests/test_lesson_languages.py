@@ -74,8 +74,8 @@ def test_a_quechua_learner_reads_the_quechua_variant_and_others_the_spanish_less
         spanish = page(world.clients[code], lesson_url(world))
         assert '<h1 lang="es">Lección 1.1</h1>' in spanish and "Texto de la <strong>lección 1.1</strong>" in spanish
         assert QU_TEXT not in spanish and QU_TITLE not in spanish
-    assert "Esta lección todavía no está en inglés; la ves en castellano." in page(world.clients["en"],
-                                                                                 lesson_url(world))
+    assert "This lesson is not in English yet; you are seeing it in Spanish." in page(world.clients["en"],
+                                                                                     lesson_url(world))
     assert "todavía no está" not in page(world.clients["es"], lesson_url(world))
 
 

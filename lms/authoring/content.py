@@ -14,7 +14,7 @@ from lms.courses.access import course_for_edit
 from lms.courses.media import MediaError
 from lms.courses.models import Choice, Course, Lesson, MediaKind, Module, Question, QuestionKind, Quiz
 from lms.courses.render import render_markdown
-from lms.courses.variants import set_recording
+from lms.courses.variants import recordings_of, set_recording
 from lms.extensions import db
 from lms.learning.models import LessonCompletion, QuizAttempt
 
@@ -25,7 +25,8 @@ def lesson_page(course: Course, lesson: Lesson | None, form: LessonForm, **extra
     """The lesson editor, with the upload forms of an existing lesson (a failed upload passes its own)."""
     uploads = {kind: upload_form(kind, course, formdata=None) for kind in UPLOADS} | extra.pop("uploads", {})
     return render_template("authoring/lesson_form.html", course=course, lesson=lesson, form=form,
-                           uploads=uploads, other_languages=content_languages(course, others_only=True), **extra)
+                           uploads=uploads, other_languages=content_languages(course, others_only=True),
+                           recordings=recordings_of(lesson, course.language) if lesson else [], **extra)
 
 
 def upload_form(kind: str, course: Course, **kwargs) -> UploadForm:
@@ -248,7 +249,8 @@ def edit_question(course_id, question_id):
         return redirect(url_for(".edit_quiz", course_id=course.id, module_id=question.quiz.module_id,
                                 _anchor=f"question-{question.id}"))
     return render_template("authoring/question_form.html", course=course, quiz=question.quiz, question=question,
-                           form=form, recording=RecordingForm(prefix="audio", course=course, formdata=None))
+                           form=form, recording=RecordingForm(prefix="audio", course=course, formdata=None),
+                           recordings=recordings_of(question, course.language))
 
 
 @bp.route("/<int:course_id>/questions/<int:question_id>/delete", methods=["GET", "POST"])

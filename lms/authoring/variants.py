@@ -16,7 +16,7 @@ from lms.courses.access import course_for_edit
 from lms.courses.audio import BYTES_PER_SECOND, HEADER_ALLOWANCE
 from lms.courses.media import MediaError, human_duration
 from lms.courses.models import Course, Lesson, Media, MediaKind, Question
-from lms.courses.variants import set_question_recording, set_text
+from lms.courses.variants import recordings_of, set_question_recording, set_text
 from lms.extensions import db
 
 
@@ -59,7 +59,7 @@ def question_page(course: Course, question: Question, recording: RecordingForm):
     """The question editor, showing why a recording was refused."""
     form = QuestionForm(data=question_data(question), language=course.language, formdata=None)
     return render_template("authoring/question_form.html", course=course, quiz=question.quiz, question=question,
-                           form=form, recording=recording)
+                           form=form, recording=recording, recordings=recordings_of(question, course.language))
 
 
 @bp.route("/<int:course_id>/questions/<int:question_id>/audio", methods=["POST"])
@@ -90,13 +90,6 @@ def remove_question_audio(course_id, question_id, language):
     db.session.commit()
     flash(_("Grabación quitada."), "success")
     return redirect(url_for(".edit_question", course_id=course.id, question_id=question.id, _anchor="audio"))
-
-
-@bp.app_template_global()
-def recordings_of(course: Course, item: Lesson | Question) -> list[tuple[str, str, Media]]:
-    """(code, name, recording) of a lesson's or a question's recordings, the course's language first."""
-    codes = [course.language] + [code for code in LANGUAGE_NAMES if code != course.language]
-    return [(code, LANGUAGE_NAMES[code], item.recording(code)) for code in codes if item.recording(code)]
 
 
 @bp.app_template_global()

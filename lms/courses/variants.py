@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from lms.accounts.models import LANGUAGE_NAMES
 from lms.courses.models import Lesson, LessonVariant, Media, Question, QuestionAudio
 from lms.extensions import db
 
@@ -60,6 +61,13 @@ def question_recordings(question_ids: list[int], language: str, own: str) -> dic
         if question_id not in found or recorded_in == language:
             found[question_id] = (media, recorded_in)
     return found
+
+
+def recordings_of(item: Lesson | Question, own: str) -> list[tuple[str, str, Media]]:
+    """(code, language name, recording) of a lesson's or a question's recordings, the course's language (`own`)
+    first."""
+    codes = [own] + [code for code in LANGUAGE_NAMES if code != own]
+    return [(code, LANGUAGE_NAMES[code], item.recording(code)) for code in codes if item.recording(code)]
 
 
 # ---- writing them (staff, from the editor or the importer; the caller commits) -----------------------------------
