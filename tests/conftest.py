@@ -15,6 +15,12 @@ from lms.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "minera-segura-2026"
+AUDIO_SAMPLES = ROOT / "tests" / "audio"
+
+
+def audio_sample(name: str) -> bytes:
+    """A small real recording from tests/audio/ (what each file is: tests/audio/README.md)."""
+    return (AUDIO_SAMPLES / name).read_bytes()
 
 
 def _test_database_url(tmp_path_factory) -> str:

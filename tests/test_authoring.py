@@ -12,8 +12,9 @@ from lms.accounts.models import AuditEvent
 from lms.courses.models import Course, Lesson, Module, Question, Quiz, Theme, ensure_starter_themes
 from lms.extensions import db
 from lms.learning.models import Enrolment, LessonCompletion
+from tests.conftest import audio_sample
 
-MP3 = b"ID3\x03\x00\x00\x00\x00\x00\x0f" + b"\x00" * 4000
+MP3 = audio_sample("tone.mp3")
 
 
 @pytest.fixture(autouse=True)
@@ -109,7 +110,7 @@ def test_a_trainer_builds_previews_and_publishes_a_course_through_the_pages(app,
     lesson_page = text(web.get(f"{base}/preview/lessons/{helmet}"))
     assert "Vista previa" in lesson_page and "<strong>siempre</strong>" in lesson_page
     assert re.search(r"Imagen · \d+ KB", lesson_page)
-    assert re.search(r"Audio · \d+ KB", text(web.get(f"{base}/preview/lessons/{song}")))
+    assert re.search(r"Escuchar · \d+ KB", text(web.get(f"{base}/preview/lessons/{song}")))
     assert "Verdadero" in text(web.get(f"{base}/preview/quizzes/{quiz_id}"))
 
     published = publish(web, course_id)
@@ -329,7 +330,7 @@ def authoring_urls(app, course, question_id, media_id):
     """Every authoring URL that names a course, filled with `course`'s ids."""
     values = {"course_id": course.id, "module_id": course.module_ids[0], "lesson_id": course.lesson_ids[0],
               "quiz_id": course.quiz_ids[0], "question_id": question_id, "media_id": media_id, "kind": "lesson",
-              "item_id": course.lesson_ids[0]}
+              "item_id": course.lesson_ids[0], "language": "qu"}
     urls = []
     with app.test_request_context():
         from flask import url_for

@@ -11,8 +11,9 @@ from werkzeug.test import encode_multipart
 
 from lms.courses.models import Course, Lesson, Media
 from lms.extensions import db
+from tests.conftest import audio_sample
 
-MP3 = b"ID3\x03\x00\x00\x00\x00\x00\x0f" + b"\x00" * 4000
+MP3 = audio_sample("tone.mp3")
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 HTML_AS_PNG = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>'
@@ -109,7 +110,8 @@ def test_audio_and_pdf_are_attached_shown_with_sizes_and_removed(app, lesson):
     assert upload(lesson.web, lesson.files, "audio", MP3, "leccion.mp3").headers["Location"].startswith(lesson.edit)
     upload(lesson.web, lesson.files, "attachment", PDF, "guia.pdf")
     page = lesson.web.get(lesson.edit).get_data(as_text=True)
-    assert re.search(r"leccion\.mp3 <span class=\"muted\">· Audio · 4 KB", page)
+    assert re.search(r"Español</strong> <span class=\"muted\">\(idioma del curso\)</span>:\s+leccion\.mp3 "
+                     r"<span class=\"muted\">· 0:02 · Audio · 8 KB", page)
     assert "guia.pdf" in page and "PDF · 1 KB" in page
     with app.app_context():
         db_lesson = db.session.get(Lesson, lesson.id)
@@ -125,7 +127,7 @@ def test_audio_and_pdf_are_attached_shown_with_sizes_and_removed(app, lesson):
 
 def test_a_pdf_is_not_taken_as_audio(app, lesson):
     response = upload(lesson.web, lesson.files, "audio", PDF, "audio.mp3")
-    assert "Ese archivo no es un audio válido (MP3, OGG o M4A)." in response.get_data(as_text=True)
+    assert "Ese archivo no es un audio válido (MP3, OGG, WebM o M4A, sin video)." in response.get_data(as_text=True)
     assert media_count(app) == 0
 
 

@@ -87,7 +87,7 @@ def test_the_three_courses_import_without_error_and_a_second_import_changes_noth
 def test_every_question_has_the_right_number_of_correct_answers_and_an_explanation(specs):
     for slug, spec in specs.items():
         for module in spec.modules:
-            for kind, text, explanation, choices in module.quiz.questions:
+            for kind, text, explanation, choices, _recordings in module.quiz.questions:
                 correct = sum(is_correct for _text, is_correct in choices)
                 where = f"{slug}/{module.slug}: {text}"
                 assert len(explanation) >= 20, where

@@ -12,6 +12,7 @@ from lms.courses.importer import ImportErrors, export_course, import_courses
 from lms.courses.models import Course, CourseStatus, Lesson, Media, Module, Quiz
 from lms.extensions import db
 from lms.learning.models import Enrolment, LessonCompletion
+from tests.conftest import AUDIO_SAMPLES
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "courses" / "ejemplo-curso-corto"
@@ -61,6 +62,7 @@ def dump(app, ids: bool = False) -> dict:
                 lessons = [(lesson.slug, lesson.title, lesson.body, lesson.minutes, lesson.position,
                             _media(lesson.audio), [_media(m) for m in lesson.attachments],
                             lesson.reviewed_on, lesson.review_by,
+                            [(v.language, v.title, v.body, _media(v.audio)) for v in lesson.variants],
                             *((lesson.id, lesson.module_id) if ids else ())) for lesson in module.lessons]
                 quiz = module.quiz and (quiz_content(module.quiz, ids))
                 modules.append((module.slug, module.title, module.position, lessons, quiz,
@@ -75,6 +77,7 @@ def dump(app, ids: bool = False) -> dict:
 def quiz_content(quiz: Quiz, ids: bool):
     questions = [(q.kind, q.text, q.explanation, q.position,
                   [(c.text, c.correct, c.position, *((c.id,) if ids else ())) for c in q.choices],
+                  [(r.language, _media(r.media)) for r in q.recordings],
                   *((q.id,) if ids else ())) for q in quiz.questions]
     return (quiz.title, quiz.pass_mark, quiz.max_attempts, questions, *((quiz.id,) if ids else ()))
 
@@ -382,3 +385,106 @@ def test_a_broken_svg_cover_is_reported_and_nothing_is_imported(app, library, up
     assert f"{library}/ejemplo/media/portada.svg: El dibujo SVG no se puede leer" in result.output
     with app.app_context():
         assert db.session.scalar(select(func.count(Course.id))) == 0
+
+
+# ---- lessons and questions in several languages ----------------------------------------------------------------
+
+LESSON = "01-antes-de-empezar/02-manos-limpias"
+
+
+def add_languages(folder: Path) -> None:
+    """A Quechua text for a lesson, recordings in Quechua for it and for a question (placeholders, not Quechua)."""
+    shutil.copy(AUDIO_SAMPLES / "recorded-chromium.webm", folder / "media" / "manos-limpias-qu.webm")
+    shutil.copy(AUDIO_SAMPLES / "tone.m4a", folder / "media" / "pregunta-qu.m4a")
+    shutil.copy(AUDIO_SAMPLES / "tone.ogg", folder / "media" / "pregunta-es.ogg")
+    (folder / f"{LESSON}.qu.md").write_text("---\ntitle: \"[qu] título de prueba\"\n---\n\n[qu] texto de prueba\n",
+                                            encoding="utf-8")
+    edit(folder / f"{LESSON}.md", "minutes: 4", "minutes: 4\naudio:\n  qu: media/manos-limpias-qu.webm")
+    edit(folder / "01-antes-de-empezar" / "quiz.yaml", "    explanation: Si cada",
+         "    audio:\n      es: media/pregunta-es.ogg\n      qu: media/pregunta-qu.m4a\n    explanation: Si cada")
+
+
+def test_lesson_variants_and_recordings_per_language_are_imported_idempotently(app, library):
+    add_languages(library / "ejemplo")
+    assert [r.outcome for r in run_import(app, library)] == ["created"]
+    with app.app_context():
+        lesson = db.session.scalar(select(Lesson).where(Lesson.slug == "manos-limpias"))
+        (variant,) = lesson.variants
+        assert (variant.language, variant.title, variant.body) == ("qu", "[qu] título de prueba",
+                                                                   "[qu] texto de prueba")
+        assert variant.audio.content_type == "audio/webm" and variant.audio.duration_ms == 1980
+        question = db.session.scalars(select(Quiz)).first().questions[0]
+        assert [(r.language, r.media.content_type) for r in question.recordings] == [("es", "audio/ogg"),
+                                                                                      ("qu", "audio/mp4")]
+    before = dump(app, ids=True)
+    assert [r.outcome for r in run_import(app, library)] == ["unchanged"]
+    assert dump(app, ids=True) == before
+    (library / "ejemplo" / f"{LESSON}.qu.md").unlink()
+    assert [r.outcome for r in run_import(app, library)] == ["updated"]
+    with app.app_context():
+        (variant,) = db.session.scalar(select(Lesson).where(Lesson.slug == "manos-limpias")).variants
+        assert not variant.has_text and variant.audio is not None, "the recording stays without the text"
+
+
+def test_export_then_import_keeps_variants_and_recordings_per_language(app, library, tmp_path, uploads):
+    add_languages(library / "ejemplo")
+    run_import(app, library)
+    original = dump(app)
+    with app.app_context():
+        export_course(db.session.scalar(select(Course)), tmp_path / "export" / "ejemplo")
+    exported = tmp_path / "export" / "ejemplo"
+    assert (exported / f"{LESSON}.qu.md").read_text(encoding="utf-8") == (
+        "---\ntitle: '[qu] título de prueba'\n---\n\n[qu] texto de prueba\n")
+    assert "audio:\n  qu: media/manos-limpias-qu.webm\n" in (exported / f"{LESSON}.md").read_text(encoding="utf-8")
+    assert ((exported / "media" / "manos-limpias-qu.webm").read_bytes()
+            == (AUDIO_SAMPLES / "recorded-chromium.webm").read_bytes())
+    with app.app_context():
+        for table in (Course, Media):
+            for row in db.session.scalars(select(table)):
+                db.session.delete(row)
+        db.session.commit()
+    shutil.rmtree(uploads)
+    run_import(app, tmp_path / "export")
+    assert dump(app) == original
+
+
+LANGUAGE_ERRORS = {
+    "unknown language in a file name": (
+        lambda folder: (folder / "01-antes-de-empezar" / "02-manos-limpias.xx.md").write_text(
+            "---\ntitle: x\n---\n\ny\n", encoding="utf-8"),
+        "01-antes-de-empezar/02-manos-limpias.xx.md: Idioma desconocido «xx» en el nombre del archivo"),
+    "the course's own language": (
+        lambda folder: (folder / "01-antes-de-empezar" / "02-manos-limpias.es.md").write_text(
+            "---\ntitle: x\n---\n\ny\n", encoding="utf-8"),
+        "01-antes-de-empezar/02-manos-limpias.es.md: «es» es el idioma del curso"),
+    "no lesson of that name": (
+        lambda folder: (folder / "01-antes-de-empezar" / "02-manos-sucias.qu.md").write_text(
+            "---\ntitle: x\n---\n\ny\n", encoding="utf-8"),
+        "01-antes-de-empezar/02-manos-sucias.qu.md: No hay una lección 02-manos-sucias.md para esta traducción"),
+    "variant without a title": (
+        lambda folder: (folder / "01-antes-de-empezar" / "02-manos-limpias.qu.md").write_text(
+            "---\nminutes: 3\n---\n\ny\n", encoding="utf-8"),
+        "01-antes-de-empezar/02-manos-limpias.qu.md:2: Campo desconocido «minutes»"),
+    "unknown language of a recording": (
+        lambda folder: edit(folder / f"{LESSON}.md", "minutes: 4", "minutes: 4\naudio:\n  quechua: media/x.webm"),
+        f"{LESSON}.md:5: Idioma desconocido «quechua»"),
+    "a video as a recording": (
+        lambda folder: (shutil.copy(AUDIO_SAMPLES / "video.webm", folder / "media" / "v.webm"),
+                        edit(folder / f"{LESSON}.md", "minutes: 4", "minutes: 4\naudio:\n  qu: media/v.webm")),
+        f"{LESSON}.md:5: media/v.webm: Ese archivo no es un audio válido (MP3, OGG, WebM o M4A, sin video)."),
+    "a recording over the budget": (
+        lambda folder: (shutil.copy(AUDIO_SAMPLES / "tone-128k.mp3", folder / "media" / "m.mp3"),
+                        edit(folder / f"{LESSON}.md", "minutes: 4", "minutes: 4\naudio: media/m.mp3")),
+        f"{LESSON}.md:4: media/m.mp3: Este audio pesa 32 KB y dura 0:02"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LANGUAGE_ERRORS))
+def test_a_wrong_variant_or_recording_is_reported_with_path_and_line_and_nothing_is_imported(app, library, uploads,
+                                                                                          case):
+    change, expected = LANGUAGE_ERRORS[case]
+    change(library / "ejemplo")
+    errors = import_errors(app, library)
+    assert any(e.startswith(str(library / "ejemplo" / expected.split(":")[0])) and expected in e for e in errors), \
+        errors
+    assert_nothing_written(app, uploads)

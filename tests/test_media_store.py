@@ -11,15 +11,18 @@ from sqlalchemy import func, select
 from lms.courses.media import MediaError, human_size, media_path, store_upload, type_label
 from lms.courses.models import Course, Media, MediaKind, Theme, ensure_starter_themes
 from lms.extensions import db
+from tests.conftest import audio_sample
 
 ALL = {MediaKind.IMAGE, MediaKind.AUDIO, MediaKind.PDF}
 MB = 1024 * 1024
-MP3_FRAME = bytes([0xFF, 0xFB, 0x90, 0x64]) + bytes(413)  # MPEG-1 layer III, 128 kbit/s, 44.1 kHz
+TONE_MP3 = audio_sample("tone.mp3")  # 2 s of a 440 Hz tone in each container (tests/audio/README.md)
 SAMPLES = {
-    "mp3-id3": (b"ID3\x04\x00\x00\x00\x00\x00\x00" + MP3_FRAME * 3, "audio/mpeg", ".mp3"),
-    "mp3-frames": (MP3_FRAME * 3, "audio/mpeg", ".mp3"),
-    "ogg": (b"OggS\x00\x02" + bytes(200), "audio/ogg", ".ogg"),
-    "m4a": (b"\x00\x00\x00\x20ftypM4A \x00\x00\x02\x00M4A isomiso2" + bytes(200), "audio/mp4", ".m4a"),
+    "mp3-id3": (TONE_MP3, "audio/mpeg", ".mp3"),
+    "mp3-frames": (TONE_MP3[10 + sum(b << (7 * (3 - i)) for i, b in enumerate(TONE_MP3[6:10])):],  # no ID3 tag
+                   "audio/mpeg", ".mp3"),
+    "ogg": (audio_sample("tone.ogg"), "audio/ogg", ".ogg"),
+    "m4a": (audio_sample("tone.m4a"), "audio/mp4", ".m4a"),
+    "webm": (audio_sample("recorded-chromium.webm"), "audio/webm", ".webm"),
     "pdf": (b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "application/pdf", ".pdf"),
 }
 
@@ -172,3 +175,56 @@ def test_sizes_and_type_labels_read_like_people_say_them(app):
             "1 KB", "240 KB", "1,2 MB", "20 MB"]
         labels = [type_label(Media(kind=kind)) for kind in (MediaKind.PDF, MediaKind.IMAGE, MediaKind.AUDIO)]
         assert labels == ["PDF", "Imagen", "Audio"]
+
+
+@pytest.mark.parametrize("name, content_type, seconds", [
+    ("recorded-chromium.webm", "audio/webm", 1.98), ("recorded-chromium-whole.webm", "audio/webm", 1.92),
+    ("tone-vorbis.webm", "audio/webm", 2.0), ("recorded-chromium.mp4", "audio/mp4", 1.94),
+    ("tone.m4a", "audio/mp4", 2.0), ("tone.ogg", "audio/ogg", 2.0), ("tone.mp3", "audio/mpeg", 2.0)])
+def test_recordings_are_accepted_by_their_bytes_with_their_duration(store, name, content_type, seconds):
+    """What phones record (Opus in WebM, Ogg or MP4; AAC in MP4) and MP3, each with its duration read from it —
+    also a recorder's WebM, which has no Duration element (its length is its last block's time)."""
+    data = audio_sample(name)
+    media = store(data, "grabacion.bin", allowed={MediaKind.AUDIO})
+    assert (media.kind, media.content_type) == ("audio", content_type)
+    assert media.duration_ms == pytest.approx(seconds * 1000, abs=60)
+    assert media_path(media, str(store.folder)).read_bytes() == data  # kept byte for byte
+
+
+@pytest.mark.parametrize("name", ["video.webm", "video-only.webm", "video.mp4", "video.ogv"])
+def test_a_file_with_video_is_refused_as_audio(store, name):
+    with pytest.raises(MediaError, match=r"no es un audio válido \(MP3, OGG, WebM o M4A, sin video\)"):
+        store(audio_sample(name), "grabacion.webm", allowed={MediaKind.AUDIO})
+    assert _stored_files(store.folder) == []
+
+
+HTML = b"<!doctype html><html><script>alert(1)</script></html>"
+
+
+@pytest.mark.parametrize("data", [
+    HTML, b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>", b"MZ\x90\x00" + bytes(300),
+    b"\x7fELF\x02\x01\x01" + bytes(300), b"OggS\x00\x02" + bytes(200), b"ID3\x03\x00\x00\x00\x00\x00\x0f" + HTML,
+    b"\x1a\x45\xdf\xa3" + HTML, b"\x00\x00\x00\x20ftypM4A \x00\x00\x02\x00M4A isomiso2" + bytes(200),
+    audio_sample("recorded-chromium.webm")[:2000],  # cut short
+], ids=["html", "svg", "exe", "elf", "ogg-header-only", "id3-then-html", "ebml-then-html", "ftyp-only", "cut"])
+def test_anything_else_claiming_to_be_audio_is_refused(store, data):
+    with pytest.raises(MediaError, match="no es un audio válido"):
+        store(data, "audio.mp3", allowed={MediaKind.AUDIO})
+    assert _stored_files(store.folder) == []
+
+
+def test_a_recording_over_1_mb_per_5_minutes_is_refused_with_the_reason(store):
+    """2 s of MP3 at 128 kbit/s weigh 32 KB; the budget for 2 s is 16 KB + 2 × 3.5 KB."""
+    with pytest.raises(MediaError) as refused:
+        store(audio_sample("tone-128k.mp3"), "musica.mp3", allowed={MediaKind.AUDIO})
+    assert str(refused.value) == ("Este audio pesa 32 KB y dura 0:02: es mucho para escucharlo con pocos datos. "
+                                  "El máximo es 1 MB por cada 5 minutos (para este, 23 KB). Grábalo con «Grabar "
+                                  "audio» o guárdalo como voz en calidad baja (MP3 u OGG mono, 24 kbit/s).")
+    assert _stored_files(store.folder) == []
+
+
+def test_the_budget_is_1_mb_per_5_minutes_plus_room_for_headers():
+    from lms.courses.audio import budget
+
+    assert 1024 * 1024 <= budget(300) <= 1024 * 1024 + 16 * 1024
+    assert budget(60) < 240 * 1024  # a minute of speech at 24 kbit/s (about 180 KB) fits

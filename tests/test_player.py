@@ -34,7 +34,7 @@ def completions(app, enrolment_id):
 def test_lesson_page_shows_title_body_outline_progress_and_the_complete_button(learner_in):
     client, course, _e = learner_in()
     page = client.get(lesson_url(course, 0)).get_data(as_text=True)
-    assert "<h1>Lección 1.1</h1>" in page and "<strong>lección 1.1</strong>" in page
+    assert '<h1 lang="es">Lección 1.1</h1>' in page and "<strong>lección 1.1</strong>" in page
     assert "Lección 2.2" in page and "✎</span> Evaluación 1" in page, "the outline lists every step"
     assert 'aria-current="page"' in page
     assert re.search(r'<progress max="100" value="0"', page) and "0 % hecho" in page

@@ -100,7 +100,8 @@ def _values_for(rule, side) -> dict:
               "cert_id": side.cert_id, "cohort_id": side.cohort_id, "user_id": side.learner.id,
               "workshop_id": side.workshop_id, "number": 1, "slug": course.slug, "lesson_slug": "leccion-1-1",
               "kind": "module" if "item_id" in rule.arguments else "audio", "item_id": course.module_ids[0],
-              "key": "members" if "cohort" in rule.endpoint else "grid", "fmt": "csv", "code": side.code, "list_id": 1}
+              "key": "members" if "cohort" in rule.endpoint else "grid", "fmt": "csv", "code": side.code, "list_id": 1,
+              "language": "qu"}
     return {arg: values[arg] for arg in rule.arguments}
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from lms.courses.models import Lesson
 from lms.courses.render import render_markdown
+from lms.courses.variants import reading_of
 from lms.extensions import db
 
 
@@ -96,7 +97,7 @@ def lesson_page(app, make_course):
             lesson.body = body
             page = render_template_string('{% extends "base.html" %}{% block content %}<h1>{{ lesson.title }}</h1>'
                                           '{% include "courses/_lesson_body.html" %}{% endblock %}',
-                                          lesson=lesson, course=lesson.course)
+                                          lesson=lesson, course=lesson.course, reading=reading_of(lesson, "es"))
             db.session.rollback()
         return page
 

@@ -8,12 +8,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import audit
-from lms.authoring.forms import LessonForm, QuestionForm, QuizForm, UploadForm
-from lms.authoring.views import bp, confirm, count, part_of, renumber, store_file
+from lms.authoring.forms import LessonForm, QuestionForm, QuizForm, RecordingForm, UploadForm, content_languages
+from lms.authoring.views import bp, confirm, count, part_of, refused_upload, renumber, store_file, uploaded
 from lms.courses.access import course_for_edit
 from lms.courses.media import MediaError
 from lms.courses.models import Choice, Course, Lesson, MediaKind, Module, Question, QuestionKind, Quiz
 from lms.courses.render import render_markdown
+from lms.courses.variants import recordings_of, set_recording
 from lms.extensions import db
 from lms.learning.models import LessonCompletion, QuizAttempt
 
@@ -22,9 +23,15 @@ UPLOADS = {"audio": {MediaKind.AUDIO}, "attachment": {MediaKind.PDF, MediaKind.I
 
 def lesson_page(course: Course, lesson: Lesson | None, form: LessonForm, **extra):
     """The lesson editor, with the upload forms of an existing lesson (a failed upload passes its own)."""
-    uploads = {kind: UploadForm(prefix=kind, formdata=None) for kind in UPLOADS} | extra.pop("uploads", {})
+    uploads = {kind: upload_form(kind, course, formdata=None) for kind in UPLOADS} | extra.pop("uploads", {})
     return render_template("authoring/lesson_form.html", course=course, lesson=lesson, form=form,
-                           uploads=uploads, **extra)
+                           uploads=uploads, other_languages=content_languages(course, others_only=True),
+                           recordings=recordings_of(lesson, course.language) if lesson else [], **extra)
+
+
+def upload_form(kind: str, course: Course, **kwargs) -> UploadForm:
+    """A recording's form says its language; an attachment's is only the file."""
+    return RecordingForm(prefix=kind, course=course, **kwargs) if kind == "audio" else UploadForm(prefix=kind, **kwargs)
 
 
 def wants_preview() -> bool:
@@ -113,7 +120,7 @@ def add_file(course_id, lesson_id, kind):
     lesson = part_of(course, Lesson, lesson_id)
     if kind not in UPLOADS:
         abort(404)
-    form = UploadForm(prefix=kind)
+    form = upload_form(kind, course)
     if form.validate_on_submit():
         try:
             media = store_file(form.file.data, course, UPLOADS[kind])
@@ -121,21 +128,23 @@ def add_file(course_id, lesson_id, kind):
             form.file.errors.append(str(error))
         else:
             if kind == "audio":
-                lesson.audio = media
+                set_recording(lesson, form.language.data, media)
             elif media not in lesson.attachments:
                 lesson.attachments.append(media)
             db.session.commit()
             flash(_("Archivo añadido: %(name)s.", name=media.filename), "success")
-            return redirect(url_for(".edit_lesson", course_id=course.id, lesson_id=lesson.id, _anchor="archivos"))
-    return lesson_page(course, lesson, LessonForm(obj=lesson, course=course, formdata=None), uploads={kind: form})
+            return uploaded(url_for(".edit_lesson", course_id=course.id, lesson_id=lesson.id, _anchor="archivos"))
+    return refused_upload(form) or lesson_page(course, lesson, LessonForm(obj=lesson, course=course, formdata=None),
+                                               uploads={kind: form})
 
 
 @bp.route("/<int:course_id>/lessons/<int:lesson_id>/files/<int:media_id>/remove", methods=["POST"])
 def remove_file(course_id, lesson_id, media_id):
     course = course_for_edit(current_user, course_id)
     lesson = part_of(course, Lesson, lesson_id)
-    if lesson.audio_id == media_id:
-        lesson.audio = None
+    spoken = {variant.audio_id: variant.language for variant in lesson.variants} | {lesson.audio_id: course.language}
+    if media_id in spoken:
+        set_recording(lesson, spoken[media_id], None)
     elif media_id in {media.id for media in lesson.attachments}:
         lesson.attachments = [media for media in lesson.attachments if media.id != media_id]
     else:
@@ -240,7 +249,8 @@ def edit_question(course_id, question_id):
         return redirect(url_for(".edit_quiz", course_id=course.id, module_id=question.quiz.module_id,
                                 _anchor=f"question-{question.id}"))
     return render_template("authoring/question_form.html", course=course, quiz=question.quiz, question=question,
-                           form=form)
+                           form=form, recording=RecordingForm(prefix="audio", course=course, formdata=None),
+                           recordings=recordings_of(question, course.language))
 
 
 @bp.route("/<int:course_id>/questions/<int:question_id>/delete", methods=["GET", "POST"])

@@ -241,3 +241,30 @@ class QuestionForm(FlaskForm):
 
 class UploadForm(FlaskForm):
     file = FileField(_l("Archivo"), validators=[FileRequired(_l("Elige un archivo."))])
+
+
+def content_languages(course: Course, others_only: bool = False) -> list[SelectChoice]:
+    """The languages a course's content may have: the course's own first (unless `others_only`), then the rest."""
+    codes = [course.language] + [code for code in LANGUAGE_NAMES if code != course.language]
+    return [SelectChoice(code, LANGUAGE_NAMES[code]) for code in codes[1 if others_only else 0:]]
+
+
+class RecordingForm(UploadForm):
+    """A recording (recorded in the page, or a file) and the language it is spoken in."""
+
+    language = SelectField(_l("Idioma de la grabación"), validate_choice=True)
+
+    def __init__(self, *args, course: Course, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = content_languages(course)
+        if not self.language.data:
+            self.language.data = course.language
+
+
+class VariantForm(FlaskForm):
+    title = StringField(_l("Título de la lección en este idioma"), filters=[strip],
+                        validators=[DataRequired(_l("Escribe el título de la lección.")), Length(max=160)])
+    body = TextAreaField(_l("Texto de la lección en este idioma (Markdown)"), filters=[strip],
+                         validators=[DataRequired(_l("Escribe el texto de la lección.")), Length(max=100_000)],
+                         description=_l("Lo escribe o revisa alguien que habla este idioma. Mientras no haya texto, "
+                                        "las participantes leen la lección en el idioma del curso."))

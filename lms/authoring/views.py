@@ -3,7 +3,7 @@
 Lessons, their files, quizzes and questions are in content.py, on the same blueprint.
 """
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.access import require_admin
 from lms.accounts.guards import STAFF, require_roles
-from lms.accounts.models import audit
+from lms.accounts.models import LANGUAGE_NAMES, audit
 from lms.authoring.forms import CourseForm, ModuleForm, ThemeForm, free_slug, slugify
 from lms.courses.access import course_for_edit, course_scope, courses_of
 from lms.courses.media import MediaError, store_upload
@@ -30,11 +30,38 @@ from lms.courses.models import (
     lessons_to_review,
     local_today,
 )
+from lms.courses.variants import reading_of
 from lms.extensions import db
 from lms.learning.models import Enrolment, LessonCompletion
 
 bp = Blueprint("authoring", __name__, url_prefix="/manage/courses")
 bp.before_request(require_roles(*STAFF))
+# The pages with «Grabar audio» (lms/static/js/record.js); every other page of the site denies the microphone.
+RECORDING_PAGES = {"authoring.edit_lesson", "authoring.add_file", "authoring.edit_question",
+                   "authoring.add_question_audio"}
+
+
+@bp.before_request
+def allow_the_microphone_where_she_records():
+    """lms.site.views.security_headers then allows the microphone (and playing back a blob:) on this page only."""
+    g.records_audio = request.endpoint in RECORDING_PAGES
+
+
+def wants_json() -> bool:
+    """The recorder's upload (record.js) asks for JSON; a plain form gets pages."""
+    return request.accept_mimetypes.best == "application/json"
+
+
+def uploaded(url: str):
+    """After an upload: back to the page (record.js goes there itself)."""
+    return jsonify(redirect=url) if wants_json() else redirect(url)
+
+
+def refused_upload(form):
+    """For the recorder, why its upload was refused (the form's messages), as JSON; None for a plain form."""
+    if not wants_json():
+        return None
+    return jsonify(error=" ".join(error for errors in form.errors.values() for error in errors)), 422
 
 
 def part_of(course: Course, model, item_id: int):
@@ -280,6 +307,12 @@ def preview(course_id):
     return render_template("authoring/preview.html", course=course)
 
 
+def preview_language(course: Course) -> str:
+    """The language a staff member previews a lesson in (?idioma=qu): a content language, else the course's."""
+    language = request.args.get("idioma", "")
+    return language if language in LANGUAGE_NAMES else course.language
+
+
 @bp.route("/<int:course_id>/preview/lessons/<int:lesson_id>")
 def preview_lesson(course_id, lesson_id):
     course = course_for_edit(current_user, course_id)
@@ -287,6 +320,7 @@ def preview_lesson(course_id, lesson_id):
     lessons = course.lessons()
     at = lessons.index(lesson)
     return render_template("authoring/preview_lesson.html", course=course, lesson=lesson,
+                           reading=reading_of(lesson, preview_language(course)),
                            previous=lessons[at - 1] if at else None, next=lessons[at + 1:at + 2])
 
 
@@ -296,4 +330,4 @@ def preview_quiz(course_id, quiz_id):
     return render_template("authoring/preview_quiz.html", course=course, quiz=part_of(course, Quiz, quiz_id))
 
 
-from lms.authoring import content  # noqa: E402,F401 - its routes live on the same blueprint
+from lms.authoring import content, variants  # noqa: E402,F401 - their routes live on the same blueprint

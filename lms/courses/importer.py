@@ -1,5 +1,6 @@
 """The course library as files (courses/README.md): read and check every file, then import by slug; export back."""
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -12,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lms.accounts.models import LANGUAGE_NAMES, STAFF_ROLES, User, audit, utcnow
-from lms.courses.media import KIND_OF, MediaError, media_path, sniff, store_upload
+from lms.courses.media import KIND_OF, MediaError, check_audio, media_path, sniff, store_upload
 from lms.courses.models import (
     Choice,
     Course,
@@ -28,18 +29,21 @@ from lms.courses.models import (
     Theme,
     ensure_starter_themes,
 )
+from lms.courses.variants import set_question_recording, set_recording, set_text
 from lms.extensions import db
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 NUMBERED = re.compile(r"^(\d+)-(.+)$")
+VARIANT_FILE = re.compile(r"^(\d+-[a-z0-9-]+)\.([a-z]{2,3})\.md$")  # 01-el-registro.qu.md: a lesson's text in qu
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*(?:\r?\n|\Z)(.*)\Z", re.S | re.M)
 MEDIA_EXTENSIONS = {"cover": {".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp"},
-                    "audio": {".mp3", ".ogg", ".oga", ".m4a"},
+                    "audio": {".mp3", ".ogg", ".oga", ".opus", ".m4a", ".webm"},
                     "attachment": {".pdf", ".png", ".jpg", ".jpeg", ".gif", ".webp"}}
 MEDIA_KINDS = {"cover": {MediaKind.IMAGE}, "audio": {MediaKind.AUDIO}, "attachment": {MediaKind.PDF, MediaKind.IMAGE}}
 COURSE_KEYS = {"slug", "title", "summary", "theme", "language", "hours", "sensitive", "demo", "cover", "trainers",
                "completion", "self_enrol", "enrolment_key"}
 LESSON_KEYS = {"title", "minutes", "audio", "attachments", "reviewed", "review_by"}
+QUESTION_KEYS = {"kind", "text", "choices", "explanation"}
 CITES_SOURCES = re.compile(r"^## Fuentes\s*$", re.M)  # a lesson that cites sources states facts that can age
 COVER_SIZE = (640, 360)
 
@@ -96,6 +100,8 @@ class LessonSpec:
     attachments: list[Path]
     reviewed_on: date | None = None
     review_by: date | None = None
+    recordings: dict[str, Path] = field(default_factory=dict)  # other languages' recordings (audio: {qu: ...})
+    variants: dict[str, tuple[str, str]] = field(default_factory=dict)  # language -> (title, body), NN-slug.qu.md
 
 
 @dataclass
@@ -103,7 +109,7 @@ class QuizSpec:
     title: str
     pass_mark: int
     max_attempts: int
-    questions: list[tuple]  # (kind, text, explanation, ((choice text, correct), ...))
+    questions: list[tuple]  # (kind, text, explanation, ((choice text, correct), ...), ((language, recording), ...))
 
 
 @dataclass
@@ -145,6 +151,7 @@ class _Reader:
     def __init__(self, folder: Path, themes: set[str], max_bytes: int):
         self.folder, self.themes, self.max_bytes = folder, themes, max_bytes
         self.problems: list[Problem] = []
+        self.language = "es"  # the course's, once read
 
     def problem(self, path: Path, line: int | None, message: str) -> None:
         self.problems.append(Problem(str(path), line, message))
@@ -221,7 +228,30 @@ class _Reader:
             self.problem(path, line, _("%(name)s pesa demasiado.", name=name))
         elif target.suffix.lower() != ".svg" and not _fits(sniff(data), MEDIA_KINDS[role]):
             self.problem(path, line, _("%(name)s no es un archivo válido de ese tipo.", name=name))
+        elif role == "audio":
+            try:
+                check_audio(data)
+            except MediaError as error:
+                self.problem(path, line, f"{name}: {error}")
         return target
+
+    def recordings(self, path: Path, data: _Map, offset: int) -> tuple[Path | None, dict[str, Path]]:
+        """`audio:` one file (in the course's language), or one per language ({es: media/a.mp3, qu: media/b.webm}):
+        (the course's language's, {other language: file})."""
+        value = data.get("audio")
+        if not value:
+            return None, {}
+        if not isinstance(value, _Map):
+            return self.media(path, data.lines["audio"] + offset, value, "audio"), {}
+        found = {}
+        for language, name in value.items():
+            line = value.lines.get(language, value.line) + offset
+            if language not in LANGUAGE_NAMES:
+                self.problem(path, line, _("Idioma desconocido «%(code)s». Se aceptan: %(codes)s.", code=language,
+                                           codes=", ".join(LANGUAGE_NAMES)))
+            elif target := self.media(path, line, name, "audio"):
+                found[language] = target
+        return found.pop(self.language, None), found
 
     def read(self) -> CourseSpec | None:
         path = self.folder / "course.yaml"
@@ -229,6 +259,7 @@ class _Reader:
         if data is None or not self.mapping(path, data, COURSE_KEYS, {"slug", "title", "theme", "hours"}):
             return None
         fields = self.course_fields(path, data)
+        self.language = fields["language"] if fields["language"] in LANGUAGE_NAMES else "es"
         completion = self.completion(path, data)
         fields.update(completion)
         theme = self.value(path, data, "theme", "text", limit=40)
@@ -294,7 +325,9 @@ class _Reader:
     def read_lessons(self, folder: Path, module: ModuleSpec, seen: dict[str, Path]) -> None:
         known = {"module.yaml", "quiz.yaml"}
         others = [p for p in folder.iterdir() if not p.name.startswith(".") and p.name not in known]
-        for path in _numbered(self, sorted(others), suffix=".md"):
+        translations = [p for p in others if VARIANT_FILE.match(p.name)]
+        by_stem: dict[str, LessonSpec] = {}
+        for path in _numbered(self, sorted(p for p in others if p not in translations), suffix=".md"):
             slug = NUMBERED.match(path.stem).group(2)
             if slug in seen:
                 self.problem(path, None, _("Ya hay una lección «%(slug)s» en %(other)s.", slug=slug,
@@ -303,10 +336,38 @@ class _Reader:
             lesson = self.read_lesson(path, slug)
             if lesson:
                 module.lessons.append(lesson)
+                by_stem[path.stem] = lesson
+        for path in sorted(translations):
+            self.read_variant(path, by_stem)
         if not module.lessons and not any(p.suffix == ".md" for p in others):
             self.problem(folder, None, _("El módulo no tiene lecciones."))
 
-    def read_lesson(self, path: Path, slug: str) -> LessonSpec | None:
+    def read_variant(self, path: Path, lessons: dict[str, LessonSpec]) -> None:
+        """`01-el-registro.qu.md`: the text of lesson `01-el-registro.md` in another language (title and text)."""
+        stem, language = VARIANT_FILE.match(path.name).groups()
+        if language not in LANGUAGE_NAMES:
+            self.problem(path, None, _("Idioma desconocido «%(code)s» en el nombre del archivo. Se aceptan: "
+                                       "%(codes)s.", code=language, codes=", ".join(LANGUAGE_NAMES)))
+            return
+        if language == self.language:
+            self.problem(path, None, _("«%(code)s» es el idioma del curso: su texto va en %(lesson)s.md.",
+                                       code=language, lesson=stem))
+            return
+        if not (path.parent / f"{stem}.md").is_file():
+            self.problem(path, None, _("No hay una lección %(lesson)s.md para esta traducción: el nombre es el de "
+                                       "la lección, con el idioma antes de .md.", lesson=stem))
+            return
+        front = self.front_matter(path)
+        if front is None or not self.mapping(path, front[0], {"title"}, {"title"}, offset=1):
+            return
+        title = self.value(path, front[0], "title", "text", offset=1, limit=160)
+        if not front[1]:
+            self.problem(path, None, _("La lección no tiene texto."))
+        elif title and stem in lessons:
+            lessons[stem].variants[language] = (title, front[1])
+
+    def front_matter(self, path: Path) -> tuple[_Map, str] | None:
+        """A lesson file's data (between its --- lines) and its text."""
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
@@ -317,18 +378,23 @@ class _Reader:
             self.problem(path, 1, _("La lección debe empezar con sus datos entre dos líneas ---."))
             return None
         data = self.load_yaml(path, match.group(1), offset=1)
-        if data is None or not self.mapping(path, data, LESSON_KEYS, {"title", "minutes"}, offset=1):
+        return None if data is None else (data, match.group(2).strip())
+
+    def read_lesson(self, path: Path, slug: str) -> LessonSpec | None:
+        front = self.front_matter(path)
+        if front is None or not self.mapping(path, front[0], LESSON_KEYS, {"title", "minutes"}, offset=1):
             return None
+        data, body = front
         title = self.value(path, data, "title", "text", offset=1, limit=160)
         minutes = self.value(path, data, "minutes", "int", offset=1, limit=600)
-        audio = self.media(path, data.lines["audio"] + 1, data["audio"], "audio") if data.get("audio") else None
+        audio, recordings = self.recordings(path, data, offset=1)
         names = self.value(path, data, "attachments", "list", default=[], offset=1) or []
         attachments = [self.media(path, data.lines["attachments"] + 1, name, "attachment") for name in names]
-        body = match.group(2).strip()
         if not body:
             self.problem(path, None, _("La lección no tiene texto."))
         reviewed_on, review_by = self.review_dates(path, data, bool(CITES_SOURCES.search(body)))
-        return LessonSpec(slug, title, minutes, body, audio, [a for a in attachments if a], reviewed_on, review_by)
+        return LessonSpec(slug, title, minutes, body, audio, [a for a in attachments if a], reviewed_on, review_by,
+                          recordings)
 
     def review_dates(self, path: Path, data: _Map, required: bool) -> tuple[date | None, date | None]:
         """`reviewed` and `review_by` as dates: both or neither, and both when the lesson cites sources."""
@@ -369,8 +435,7 @@ class _Reader:
         return quiz
 
     def read_question(self, path: Path, item) -> tuple | None:
-        if not self.mapping(path, item, {"kind", "text", "choices", "explanation"},
-                            {"kind", "text", "choices", "explanation"}):
+        if not self.mapping(path, item, QUESTION_KEYS | {"audio"}, QUESTION_KEYS):
             return None
         kind = item.get("kind")
         if kind not in set(QuestionKind):
@@ -382,8 +447,10 @@ class _Reader:
                 choices.append((self.value(path, choice, "text", "text"),
                                 self.value(path, choice, "correct", "bool", default=False)))
         self.check_answers(path, item.line, kind, choices)
+        own, recordings = self.recordings(path, item, offset=0)
+        recordings |= {self.language: own} if own else {}
         return (kind, self.value(path, item, "text", "text"), self.value(path, item, "explanation", "text"),
-                tuple(choices))
+                tuple(choices), tuple(sorted(recordings.items())))
 
     def check_answers(self, path: Path, line: int, kind: str, choices: list) -> None:
         correct = sum(1 for _text, is_correct in choices if is_correct)
@@ -515,6 +582,22 @@ class _Writer:
         if [m.id for m in lesson.attachments] != sorted({m.id for m in attachments}):
             lesson.attachments = sorted(set(attachments), key=lambda m: m.id)
             self.changed = True
+        self.write_variants(course, lesson, spec)
+
+    def write_variants(self, course: Course, lesson: Lesson, spec: LessonSpec) -> None:
+        """The lesson in other languages as the files say: texts (NN-slug.qu.md), recordings (audio: {qu: ...})."""
+        recordings = {language: self.store(course, path, {MediaKind.AUDIO})
+                      for language, path in spec.recordings.items()}
+        for language in sorted({v.language for v in lesson.variants} | set(recordings) | set(spec.variants)):
+            title, body = spec.variants.get(language, ("", ""))
+            media = recordings.get(language)
+            variant = lesson.variant(language)
+            if variant is not None and (variant.title, variant.body, variant.audio_id) == (
+                    title, body, media.id if media else None):
+                continue
+            set_text(lesson, language, title, body)
+            set_recording(lesson, language, media)
+            self.changed = True
 
     def write_quiz(self, course: Course, module: Module, spec: QuizSpec | None) -> None:
         if spec is None:
@@ -527,11 +610,16 @@ class _Writer:
             self.changed = True
         quiz = module.quiz
         self.assign(quiz, title=spec.title, pass_mark=spec.pass_mark, max_attempts=spec.max_attempts)
-        if _questions(quiz) != spec.questions:  # questions are replaced wholesale when anything in them changed
+        wanted = [(*question[:4], tuple((language, _sha256(path)) for language, path in question[4]))
+                  for question in spec.questions]
+        if _questions(quiz) != wanted:  # questions are replaced wholesale when anything in them changed
             quiz.questions = [
                 Question(kind=kind, text=text, explanation=explanation, position=n,
                          choices=[Choice(text=t, correct=c, position=k) for k, (t, c) in enumerate(choices, 1)])
-                for n, (kind, text, explanation, choices) in enumerate(spec.questions, start=1)]
+                for n, (kind, text, explanation, choices, _recordings) in enumerate(spec.questions, start=1)]
+            for question, (*_fields, recordings) in zip(quiz.questions, spec.questions, strict=True):
+                for language, path in recordings:
+                    set_question_recording(question, language, self.store(course, path, {MediaKind.AUDIO}))
             self.changed = True
 
     def remove(self, lessons: list[Lesson], modules: list[Module]) -> None:
@@ -561,7 +649,12 @@ def _svg_to_png(path: Path, data: bytes) -> bytes:
 
 
 def _questions(quiz: Quiz) -> list[tuple]:
-    return [(q.kind, q.text, q.explanation, tuple((c.text, c.correct) for c in q.choices)) for q in quiz.questions]
+    return [(q.kind, q.text, q.explanation, tuple((c.text, c.correct) for c in q.choices),
+             tuple((r.language, r.media.sha256) for r in q.recordings)) for q in quiz.questions]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def import_spec(spec: CourseSpec, upload_folder: str, max_bytes: int, publish: bool = False) -> ImportResult:
@@ -652,15 +745,35 @@ class _Exporter:
             data = {"title": lesson.title, "minutes": lesson.minutes}
             if lesson.reviewed_on or lesson.review_by:
                 data |= {"reviewed": lesson.reviewed_on, "review_by": lesson.review_by}
-            if lesson.audio is not None:
-                data["audio"] = self.media(lesson.audio)
+            recordings = {lesson.course.language: lesson.audio} | {v.language: v.audio for v in lesson.variants}
+            if audio := self.recordings(lesson.course.language, recordings):
+                data["audio"] = audio
             if lesson.attachments:
                 data["attachments"] = [self.media(media) for media in lesson.attachments]
-            front = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110)
-            (folder / f"{n:02d}-{lesson.slug}.md").write_text(f"---\n{front}---\n\n{lesson.body.strip()}\n",
-                                                              encoding="utf-8")
+            _lesson_file(folder / f"{n:02d}-{lesson.slug}.md", data, lesson.body)
+            for variant in lesson.variants:
+                if variant.has_text:
+                    _lesson_file(folder / f"{n:02d}-{lesson.slug}.{variant.language}.md", {"title": variant.title},
+                                 variant.body)
         if module.quiz is not None:
-            _dump(_quiz_data(module.quiz), folder / "quiz.yaml")
+            _dump(self.quiz(module.quiz), folder / "quiz.yaml")
+
+    def recordings(self, own: str, recordings: dict[str, Media | None]):
+        """`audio:` as the files say it: one file in the course's language, else one per language."""
+        kept = {language: self.media(media) for language, media in recordings.items() if media is not None}
+        return kept[own] if list(kept) == [own] else kept or None
+
+    def quiz(self, quiz: Quiz) -> dict:
+        data = _quiz_data(quiz)
+        for item, question in zip(data["questions"], quiz.questions, strict=True):
+            if audio := self.recordings(quiz.course.language, {r.language: r.media for r in question.recordings}):
+                item["audio"] = audio
+        return data
+
+
+def _lesson_file(path: Path, data: dict, body: str) -> None:
+    front = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110)
+    path.write_text(f"---\n{front}---\n\n{body.strip()}\n", encoding="utf-8")
 
 
 def _quiz_data(quiz: Quiz) -> dict:

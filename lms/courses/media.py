@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 
+from lms.courses.audio import EBML_MAGIC, budget, probe
 from lms.courses.models import Course, Media, MediaKind
 from lms.extensions import db
 
@@ -25,12 +26,13 @@ JPEG_QUALITY = 75
 # Accepted names for each real type; the first is used when the given name does not fit.
 EXTENSIONS = {
     "image/png": (".png",), "image/jpeg": (".jpg", ".jpeg"), "image/gif": (".gif",), "image/webp": (".webp",),
-    "audio/mpeg": (".mp3",), "audio/ogg": (".ogg", ".oga"), "audio/mp4": (".m4a", ".mp4"),
+    "audio/mpeg": (".mp3",), "audio/ogg": (".ogg", ".oga", ".opus"), "audio/mp4": (".m4a", ".mp4"),
+    "audio/webm": (".webm", ".weba"),
     "application/pdf": (".pdf",),
 }
 KIND_OF = {"image/png": MediaKind.IMAGE, "image/jpeg": MediaKind.IMAGE, "image/gif": MediaKind.IMAGE,
            "image/webp": MediaKind.IMAGE, "audio/mpeg": MediaKind.AUDIO, "audio/ogg": MediaKind.AUDIO,
-           "audio/mp4": MediaKind.AUDIO, "application/pdf": MediaKind.PDF}
+           "audio/mp4": MediaKind.AUDIO, "audio/webm": MediaKind.AUDIO, "application/pdf": MediaKind.PDF}
 
 
 class MediaError(ValueError):
@@ -43,6 +45,7 @@ class _Content:
     content_type: str
     width: int | None = None
     height: int | None = None
+    seconds: float | None = None
 
 
 def _is_mp3_frame(head: bytes) -> bool:
@@ -55,7 +58,9 @@ def _is_mp3_frame(head: bytes) -> bool:
 
 
 def sniff(data: bytes) -> str | None:
-    """The content type the bytes really are (PNG, JPEG, GIF, WebP, MP3, OGG, M4A, PDF), else None."""
+    """The content type the bytes claim to be (PNG, JPEG, GIF, WebP, MP3, OGG, WebM, M4A, PDF), else None.
+
+    Audio is only a claim here: `store_upload` reads it whole (lms.courses.audio) before accepting it."""
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         return "image/png"
     if data.startswith(b"\xff\xd8\xff"):
@@ -68,6 +73,8 @@ def sniff(data: bytes) -> str | None:
         return "audio/mpeg"
     if data.startswith(b"OggS"):
         return "audio/ogg"
+    if data.startswith(EBML_MAGIC):
+        return "audio/webm"
     if data[4:8] == b"ftyp":
         return "audio/mp4"
     if data.startswith(b"%PDF-"):
@@ -80,6 +87,12 @@ def human_size(n: int) -> str:
     if n < 1000 * 1024:
         return _("%(n)s KB", n=max(1, round(n / 1024)))
     return _("%(n)s MB", n=format_decimal(round(n / (1024 * 1024), 1), format="#,##0.#"))
+
+
+def human_duration(seconds: float) -> str:
+    """A duration as a clock shows it: "0:45", "12:05"."""
+    whole = max(1, round(seconds))
+    return f"{whole // 60}:{whole % 60:02d}"
 
 
 def type_label(media: Media) -> str:
@@ -167,7 +180,7 @@ def _refusal(allowed: set[MediaKind]) -> str:
     if allowed == {MediaKind.IMAGE}:
         return _("Ese archivo no es una imagen válida (PNG, JPEG, GIF o WebP).")
     if allowed == {MediaKind.AUDIO}:
-        return _("Ese archivo no es un audio válido (MP3, OGG o M4A).")
+        return _("Ese archivo no es un audio válido (MP3, OGG, WebM o M4A, sin video).")
     if allowed == {MediaKind.PDF}:
         return _("Ese archivo no es un PDF válido.")
     if allowed == {MediaKind.PDF, MediaKind.IMAGE}:
@@ -175,8 +188,30 @@ def _refusal(allowed: set[MediaKind]) -> str:
     return _("Ese archivo no es una imagen, audio o PDF válido.")
 
 
+def _audio(data: bytes, content_type: str, allowed: set[MediaKind]) -> _Content:
+    """A recording read whole (container, codecs, no video, duration) and within the size budget."""
+    audio = probe(data, content_type)
+    if audio is None:
+        raise MediaError(_refusal(allowed))
+    if len(data) > budget(audio.seconds):
+        raise MediaError(_("Este audio pesa %(size)s y dura %(duration)s: es mucho para escucharlo con pocos datos. "
+                           "El máximo es 1 MB por cada 5 minutos (para este, %(max)s). Grábalo con «Grabar audio» "
+                           "o guárdalo como voz en calidad baja (MP3 u OGG mono, 24 kbit/s).",
+                           size=human_size(len(data)), duration=human_duration(audio.seconds),
+                           max=human_size(budget(audio.seconds))))
+    return _Content(data, content_type, seconds=audio.seconds)
+
+
+def check_audio(data: bytes) -> None:
+    """Refuse (MediaError) what is not a recording we keep: not audio, audio with video, or over the budget."""
+    content_type = sniff(data)
+    if content_type is None or KIND_OF[content_type] != MediaKind.AUDIO:
+        raise MediaError(_refusal({MediaKind.AUDIO}))
+    _audio(data, content_type, {MediaKind.AUDIO})
+
+
 def _check(data: bytes, allowed: set[MediaKind], max_bytes: int) -> str:
-    """The real content type of an acceptable upload, or MediaError with the reason."""
+    """The claimed content type of an acceptable upload, or MediaError with the reason."""
     if not data:
         raise MediaError(_("El archivo está vacío."))
     if len(data) > max_bytes:
@@ -193,7 +228,10 @@ def store_upload(data: bytes, filename: str, course: Course | None, allowed: set
     """Check, convert and store one upload; add its Media row (flushed, not committed) and return it."""
     content_type = _check(data, allowed, max_bytes)
     kind = KIND_OF[content_type]
-    content = _web_image(data, content_type) if kind == MediaKind.IMAGE else _Content(data, content_type)
+    if kind == MediaKind.IMAGE:
+        content = _web_image(data, content_type)
+    else:
+        content = _audio(data, content_type, allowed) if kind == MediaKind.AUDIO else _Content(data, content_type)
     digest = hashlib.sha256(content.data).hexdigest()
     if course is not None and course.id is None:
         db.session.flush()
@@ -210,7 +248,8 @@ def store_upload(data: bytes, filename: str, course: Course | None, allowed: set
         stored.write(content.data)
     media = Media(course_id=course_id, kind=kind, filename=safe_filename(filename, content.content_type),
                   stored_name=stored_name, content_type=content.content_type, size_bytes=len(content.data),
-                  width=content.width, height=content.height, sha256=digest)
+                  width=content.width, height=content.height, sha256=digest,
+                  duration_ms=round(content.seconds * 1000) if content.seconds else None)
     db.session.add(media)
     db.session.flush()
     return media

@@ -108,6 +108,7 @@ class Media(db.Model):
     width: Mapped[int | None]
     height: Mapped[int | None]
     sha256: Mapped[str] = mapped_column(String(64))
+    duration_ms: Mapped[int | None]  # of a recording, read from its bytes (lms.courses.audio)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -215,9 +216,20 @@ class Lesson(db.Model):
 
     module: Mapped[Module] = relationship(back_populates="lessons")
     course: Mapped[Course] = relationship()
-    audio: Mapped[Media | None] = relationship(foreign_keys=[audio_id])
+    audio: Mapped[Media | None] = relationship(foreign_keys=[audio_id])  # read aloud in the course's language
     attachments: Mapped[list[Media]] = relationship(secondary=lesson_attachment, order_by=Media.id)
+    variants: Mapped[list["LessonVariant"]] = relationship(back_populates="lesson", cascade="all, delete-orphan",
+                                                           passive_deletes=True, order_by="LessonVariant.language")
 
+    def variant(self, language: str) -> "LessonVariant | None":
+        return next((variant for variant in self.variants if variant.language == language), None)
+
+    def recording(self, language: str) -> Media | None:
+        """Its recording in `language`: its own audio in the course's language, else its variant's."""
+        if language == self.course.language:
+            return self.audio
+        variant = self.variant(language)
+        return variant.audio if variant else None
 
     def needs_review(self, today: date) -> bool:
         """Its review date has passed: what it says about laws or health may be out of date."""
@@ -228,6 +240,28 @@ class Lesson(db.Model):
         """The lesson's own «Dónde verificar: …» line (where a reader confirms its facts), if it has one."""
         match = WHERE_TO_CHECK.search(self.body or "")
         return match.group(1) if match else None
+
+
+class LessonVariant(db.Model):
+    """The same lesson in another language: its text (title and body), its recording, or both. Progress stays the
+    lesson's: a learner who reads the variant completes the lesson."""
+
+    __table_args__ = (UniqueConstraint("lesson_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lesson.id", ondelete="CASCADE"))  # indexed by the unique
+    language: Mapped[str] = mapped_column(String(5))
+    title: Mapped[str] = mapped_column(String(160), default="")  # "" with "" body: a recording only
+    body: Mapped[str] = mapped_column(Text, default="")
+    audio_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    lesson: Mapped[Lesson] = relationship(back_populates="variants")
+    audio: Mapped[Media | None] = relationship()
+
+    @property
+    def has_text(self) -> bool:
+        return bool(self.body.strip())
 
 
 def lessons_to_review(today: date, courses=None) -> list[Lesson]:
@@ -265,6 +299,11 @@ class Question(db.Model):
     quiz: Mapped[Quiz] = relationship(back_populates="questions")
     choices: Mapped[list["Choice"]] = relationship(back_populates="question", order_by="Choice.position",
                                                    cascade="all, delete-orphan")
+    recordings: Mapped[list["QuestionAudio"]] = relationship(cascade="all, delete-orphan", passive_deletes=True,
+                                                             order_by="QuestionAudio.language")
+
+    def recording(self, language: str) -> Media | None:
+        return next((r.media for r in self.recordings if r.language == language), None)
 
     def problem(self) -> str | None:
         """What is wrong with this question's answers, if anything."""
@@ -289,3 +328,13 @@ class Choice(db.Model):
     position: Mapped[int] = mapped_column(default=0)
 
     question: Mapped[Question] = relationship(back_populates="choices")
+
+
+class QuestionAudio(db.Model):
+    """A question read aloud in one language (the question's text stays the course's)."""
+
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"), primary_key=True)
+    language: Mapped[str] = mapped_column(String(5), primary_key=True)
+    media_id: Mapped[int] = mapped_column(ForeignKey("media.id", ondelete="CASCADE"), index=True)
+
+    media: Mapped[Media] = relationship()

@@ -6,6 +6,7 @@ from babel.dates import format_skeleton
 from flask import Blueprint, abort, current_app, render_template, request, send_file
 from flask_babel import format_decimal, get_locale, to_user_timezone
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import and_, func, or_, select
@@ -34,8 +35,11 @@ from lms.learning.progress import course_outline, sessions_attended
 bp = Blueprint("courses", __name__, url_prefix=None)
 
 # Served inline only when a browser can do nothing but show or play them.
-INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "audio/mpeg", "audio/ogg", "audio/mp4"}
+INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "audio/mpeg", "audio/ogg", "audio/mp4",
+                "audio/webm"}
 LOCKED_CSP = "default-src 'none'; sandbox"
+# A language's name inside a sentence («todavía no está en runasimi»): Quechua and Aymara by their own names.
+IN_SENTENCE = {"es": _l("castellano"), "en": _l("inglés"), "qu": "runasimi", "ay": "aymar aru"}
 
 
 def search_condition(q: str):
@@ -133,6 +137,15 @@ def cover(media_id):
 def file_label(media: Media) -> str:
     """What a file is and weighs, before anyone spends data on it: "PDF · 240 KB"."""
     return f"{type_label(media)} · {human_size(media.size_bytes)}"
+
+
+@bp.app_template_global()
+def content_language_name(code: str) -> str:
+    """A content language's name inside a sentence: «castellano», «runasimi»."""
+    return str(IN_SENTENCE.get(code, code))
+
+
+bp.add_app_template_global(human_size, "human_size")
 
 
 @bp.app_template_global()

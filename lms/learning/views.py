@@ -12,6 +12,7 @@ from lms.accounts.models import audit
 from lms.accounts.signin import count_guess, guess_allowed
 from lms.certificates.issuing import certificates_by_enrolment, my_courses_for
 from lms.courses.models import Lesson
+from lms.courses.variants import question_recordings, reading_of
 from lms.extensions import db, db_ids
 from lms.learning import enrolling, grading, progress
 from lms.learning.access import (
@@ -122,8 +123,10 @@ def lesson(slug, lesson_slug):
     step = outline.lesson(lesson_slug) or abort(404)
     previous, following = outline.neighbours(step)
     progress.touch(enrolment, always=False)
+    lesson = db.session.get(Lesson, step.id)
     page = render_template("learning/lesson.html", course=course, enrolment=enrolment, outline=outline, step=step,
-                           lesson=db.session.get(Lesson, step.id), previous=previous, following=following,
+                           lesson=lesson, reading=reading_of(lesson, current_user.language), previous=previous,
+                           following=following,
                            progress=outline.progress(course, enrolment.is_completed,
                                                      progress.sessions_attended(enrolment)),
                            next_workshop=_next_workshop(course, enrolment))
@@ -169,8 +172,10 @@ def _next_workshop(course, enrolment):
 
 def _quiz_page(course, enrolment, quiz, questions, token=None, answers=None, status=200):
     used, left = progress.attempts_used(enrolment, quiz), progress.attempts_left(enrolment, quiz)
+    recordings = question_recordings([q.id for q in questions], current_user.language, course.language)
     return render_template("learning/quiz.html", course=course, quiz=quiz, questions=questions, used=used,
-                           left=left, token=token or uuid.uuid4().hex, answers=answers or {}), status
+                           left=left, token=token or uuid.uuid4().hex, answers=answers or {},
+                           recordings=recordings), status
 
 
 @bp.route("/aprender/<slug>/evaluacion/<int:quiz_id>")

@@ -9,6 +9,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    g,
     has_request_context,
     jsonify,
     redirect,
@@ -141,13 +142,22 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 
+# No page may use the camera, the microphone or the location, except the editor's pages that record
+# (lms/authoring/views.py, RECORDING_PAGES): the microphone for this site, and playing back the recording
+# the page holds in memory (a blob: URL) before it is uploaded.
+PERMISSIONS = "camera=(), microphone=(), geolocation=()"
+RECORDING_PERMISSIONS = "camera=(), microphone=(self), geolocation=()"
+RECORDING_CSP = CSP.replace("media-src 'self'", "media-src 'self' blob:")
+
+
 def security_headers(response):
     """Headers every response carries (see README, «Seguridad»)."""
-    response.headers.setdefault("Content-Security-Policy", CSP)
+    recording = g.get("records_audio", False)  # set by the editor's pages with «Grabar audio»
+    response.headers.setdefault("Content-Security-Policy", RECORDING_CSP if recording else CSP)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers.setdefault("Referrer-Policy", "same-origin")  # a view may be stricter (verification)
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    response.headers["Permissions-Policy"] = RECORDING_PERMISSIONS if recording else PERMISSIONS
     if current_app.config["PUBLIC_BASE_URL"].startswith("https://"):
         response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
     # Read the session, not current_user: after the view's commit the user row is expired and asking
